@@ -1,0 +1,126 @@
+"""Class dictionaries, filing standards with their disposal limits, dispatch rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from cityloop.adapters.db.models import T
+from cityloop.domain.case import Urgency
+from cityloop.domain.codes import ClassKind, Edition
+from cityloop.domain.routing import DispatchRule
+from cityloop.domain.sla.units import TimeLimit, TimeUnit
+from cityloop.domain.taxonomy import Category, FilingStandard
+
+categories = T["categories"]
+mappings = T["category_mappings"]
+standards = T["filing_standards"]
+limits = T["disposal_limits"]
+rules = T["dispatch_rules"]
+
+
+def category_from_row(row: Any) -> Category:
+    return Category(
+        id=row.id,
+        edition=Edition(row.edition),
+        kind=ClassKind(row.kind),
+        code=row.code,
+        name=row.name,
+        major_code=row.major_code,
+        major_name=row.major_name,
+        component_code=row.component_code,
+        local=row.local,
+        self_handling_allowed=row.self_handling_allowed,
+        active=row.active,
+    )
+
+
+class SqlCatalogRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def category(self, category_id: int) -> Category | None:
+        row = self.conn.execute(select(categories).where(categories.c.id == category_id)).first()
+        return category_from_row(row) if row else None
+
+    def category_by_code(self, edition: Edition, kind: ClassKind, code: str) -> Category | None:
+        row = self.conn.execute(
+            select(categories).where(
+                categories.c.edition == edition.value,
+                categories.c.kind == kind.value,
+                categories.c.code == code,
+            )
+        ).first()
+        return category_from_row(row) if row else None
+
+    def mapped_code(self, edition: Edition, kind: ClassKind, code: str) -> tuple[str, str] | None:
+        if edition is not Edition.LEGACY:
+            return None
+        row = self.conn.execute(
+            select(mappings.c.target_kind, mappings.c.target_code).where(
+                mappings.c.legacy_kind == kind.value, mappings.c.legacy_code == code
+            )
+        ).first()
+        if row is None or not row.target_code or not row.target_kind:
+            return None
+        target_kind = "matter" if row.target_kind.startswith("matter") else row.target_kind
+        return target_kind, row.target_code
+
+    def _limits(self, standard_ids: Sequence[int]) -> dict[int, dict[Urgency, TimeLimit]]:
+        result: dict[int, dict[Urgency, TimeLimit]] = defaultdict(dict)
+        if not standard_ids:
+            return result
+        rows = self.conn.execute(select(limits).where(limits.c.standard_id.in_(standard_ids)))
+        for r in rows:
+            result[r.standard_id][Urgency(r.urgency)] = TimeLimit(
+                Decimal(r.amount), TimeUnit(r.unit)
+            )
+        return result
+
+    def _standard(self, row: Any, lims: dict[Urgency, TimeLimit]) -> FilingStandard:
+        return FilingStandard(
+            id=row.id,
+            category_id=row.category_id,
+            condition=row.condition,
+            closing_condition=row.closing_condition,
+            limits=lims,
+            supervising_body=row.supervising_body,
+            responsible_body=row.responsible_body,
+            active=row.active,
+        )
+
+    def standard(self, standard_id: int) -> FilingStandard | None:
+        row = self.conn.execute(select(standards).where(standards.c.id == standard_id)).first()
+        if row is None:
+            return None
+        return self._standard(row, self._limits([row.id]).get(row.id, {}))
+
+    def standards_for(self, category_id: int) -> list[FilingStandard]:
+        rows = list(
+            self.conn.execute(
+                select(standards)
+                .where(standards.c.category_id == category_id)
+                .order_by(standards.c.sort_order, standards.c.id)
+            )
+        )
+        lims = self._limits([r.id for r in rows])
+        return [self._standard(r, lims.get(r.id, {})) for r in rows]
+
+    def dispatch_rules(self) -> Sequence[DispatchRule]:
+        rows = self.conn.execute(select(rules))
+        return [
+            DispatchRule(
+                id=r.id,
+                department_id=r.department_id,
+                filing_standard_id=r.filing_standard_id,
+                category_id=r.category_id,
+                district_code=r.district_code,
+                street_code=r.street_code,
+                priority=r.priority,
+            )
+            for r in rows
+        ]

@@ -1,0 +1,97 @@
+"""Regions (district → street → community → grid) and components."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from cityloop.adapters.db.models import T
+from cityloop.domain.components import Component, ComponentStatus
+from cityloop.domain.regions import Region, RegionLevel
+
+regions = T["regions"]
+components = T["components"]
+
+
+def region_from_row(row: Any) -> Region:
+    return Region(
+        id=row.id,
+        level=RegionLevel(row.level),
+        code=row.code,
+        name=row.name,
+        parent_id=row.parent_id,
+        department_id=row.department_id,
+        area_m2=row.area_m2,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+    )
+
+
+_COLUMNS = [c for c in regions.c if c.name != "geometry"]
+
+
+class SqlRegionRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, region_id: int) -> Region | None:
+        row = self.conn.execute(select(*_COLUMNS).where(regions.c.id == region_id)).first()
+        return region_from_row(row) if row else None
+
+    def by_code(self, code: str, on: date | None = None) -> Region | None:
+        stmt = select(*_COLUMNS).where(regions.c.code == code)
+        if on is not None:
+            stmt = stmt.where(
+                regions.c.valid_from <= on,
+                or_(regions.c.valid_to.is_(None), regions.c.valid_to > on),
+            )
+        row = self.conn.execute(stmt.order_by(regions.c.valid_from.desc())).first()
+        return region_from_row(row) if row else None
+
+    def children(self, region_id: int) -> list[Region]:
+        rows = self.conn.execute(
+            select(*_COLUMNS).where(regions.c.parent_id == region_id).order_by(regions.c.code)
+        )
+        return [region_from_row(r) for r in rows]
+
+    def of_level(self, level: RegionLevel) -> list[Region]:
+        rows = self.conn.execute(
+            select(*_COLUMNS).where(regions.c.level == level.value).order_by(regions.c.code)
+        )
+        return [region_from_row(r) for r in rows]
+
+
+def component_from_row(row: Any) -> Component:
+    return Component(
+        id=row.id,
+        object_code=row.object_code,
+        category_id=row.category_id,
+        class_code=row.class_code,
+        name=row.name,
+        lon=row.lon,
+        lat=row.lat,
+        grid_id=row.grid_id,
+        supervisor_id=row.supervisor_id,
+        owner_id=row.owner_id,
+        maintainer_id=row.maintainer_id,
+        status=ComponentStatus(row.status),
+        initial_date=row.initial_date,
+        change_date=row.change_date,
+    )
+
+
+class SqlComponentRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def by_code(self, object_code: str) -> Component | None:
+        row = self.conn.execute(
+            select(components).where(components.c.object_code == object_code)
+        ).first()
+        return component_from_row(row) if row else None
+
+    def get(self, component_id: int) -> Component | None:
+        row = self.conn.execute(select(components).where(components.c.id == component_id)).first()
+        return component_from_row(row) if row else None

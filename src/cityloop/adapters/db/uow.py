@@ -1,0 +1,114 @@
+"""The unit of work: one connection, one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+
+from cityloop.adapters.db.engine import is_sqlite, write_lock
+from cityloop.adapters.db.repositories.cases import SqlCaseRepository
+from cityloop.adapters.db.repositories.catalog import SqlCatalogRepository
+from cityloop.adapters.db.repositories.org import SqlOrgRepository
+from cityloop.adapters.db.repositories.regions import SqlComponentRepository, SqlRegionRepository
+from cityloop.adapters.db.repositories.sla import SlaCache, SqlSlaRepository
+from cityloop.adapters.db.repositories.tasks import SqlAttachmentRepository, SqlTaskRepository
+from cityloop.services.ports import FileStore, GridLocator
+
+
+class SqlUnitOfWork:
+    """``with uow:`` opens a transaction; ``commit()`` ends it; leaving without commit rolls
+    back. The same object can be entered again for the next transaction.
+
+    On SQLite a writing unit of work holds the process's writer lock and begins with
+    ``BEGIN IMMEDIATE``; ``readonly=True`` skips both.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        locator: GridLocator,
+        files: FileStore,
+        sla_cache: SlaCache,
+        readonly: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.locator = locator
+        self.files = files
+        self._sla_cache = sla_cache
+        self.readonly = readonly
+        self._conn: Connection | None = None
+        self._callbacks: list[Callable[[], None]] = []
+        self._lock = None if readonly else write_lock(engine)
+
+    def __enter__(self) -> Self:
+        if self._conn is not None:
+            raise RuntimeError("unit of work already in a transaction")
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            conn = self.engine.connect()
+            if is_sqlite(self.engine):
+                conn = conn.execution_options(
+                    sqlite_begin="DEFERRED" if self.readonly else "IMMEDIATE"
+                )
+            conn.begin()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        self._conn = conn
+        self._callbacks = []
+        self._committed = False
+        self.cases = SqlCaseRepository(conn)
+        self.tasks = SqlTaskRepository(conn)
+        self.attachments = SqlAttachmentRepository(conn)
+        self.catalog = SqlCatalogRepository(conn)
+        self.org = SqlOrgRepository(conn)
+        self.regions = SqlRegionRepository(conn)
+        self.components = SqlComponentRepository(conn)
+        self.sla = SqlSlaRepository(conn, self._sla_cache)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self._conn
+        self._conn = None
+        try:
+            if conn is not None:
+                if conn.in_transaction():
+                    conn.rollback()
+                conn.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+        callbacks, self._callbacks = self._callbacks, []
+        if exc_type is None and self._committed:
+            for callback in callbacks:
+                callback()
+
+    _committed = False
+
+    @property
+    def connection(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("unit of work is not in a transaction")
+        return self._conn
+
+    def commit(self) -> None:
+        self.connection.commit()
+        self._committed = True
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+        self._committed = False
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)

@@ -1,0 +1,44 @@
+"""Attachment files on disk, content-addressed and checksummed.
+
+Files live under ``<var>/attachments/ab/cd/<sha256><suffix>``. A file is written to a
+temporary name, flushed to disk and renamed, so a crash never leaves half a file under a real
+name; identical uploads share one file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from cityloop.services.ports import StoredFile
+
+
+class LocalFileStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def store(self, data: bytes, *, suffix: str) -> StoredFile:
+        digest = hashlib.sha256(data).hexdigest()
+        relative = f"{digest[:2]}/{digest[2:4]}/{digest}{suffix}"
+        target = self.root / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return StoredFile(path=relative, sha256=digest, size=len(data))
+
+    def read(self, path: str) -> bytes:
+        target = (self.root / path).resolve()
+        if self.root.resolve() not in target.parents:
+            raise FileNotFoundError(path)
+        return target.read_bytes()

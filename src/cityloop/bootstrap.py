@@ -1,0 +1,48 @@
+"""Composition root: the one place that picks the real adapters and wires them together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from cityloop.adapters.db.engine import make_engine
+from cityloop.adapters.db.repositories.sla import SlaCache
+from cityloop.adapters.db.uow import SqlUnitOfWork
+from cityloop.adapters.files import LocalFileStore
+from cityloop.adapters.geo.locator import StrTreeLocator
+from cityloop.config import Settings, get_settings
+
+
+@dataclass
+class Container:
+    """Long-lived objects of one process."""
+
+    settings: Settings
+    engine: Engine
+    locator: StrTreeLocator
+    files: LocalFileStore
+    sla_cache: SlaCache = field(default_factory=SlaCache)
+
+    def uow(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(
+            self.engine,
+            locator=self.locator,
+            files=self.files,
+            sla_cache=self.sla_cache,
+            readonly=readonly,
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def build(settings: Settings | None = None, *, database_url: str | None = None) -> Container:
+    settings = settings or get_settings()
+    engine = make_engine(database_url or settings.effective_database_url)
+    return Container(
+        settings=settings,
+        engine=engine,
+        locator=StrTreeLocator(engine),
+        files=LocalFileStore(settings.attachments_dir),
+    )

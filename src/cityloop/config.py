@@ -1,0 +1,34 @@
+"""Settings: one typed object, read once from ``CITYLOOP_*`` environment variables and ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYLOOP_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(default=Path("var"), description="Where the database and files live")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite in var/")
+    timezone: str = "Asia/Shanghai"
+    default_locale: str = "zh_CN"
+    secret_key: str = Field(default="", description="Signs sessions and tokens")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'cityloop.db').as_posix()}"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.var_dir / "attachments"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,132 @@
+"""The ``cityloop`` command: migrate, seed, serve, docs, calendar, tick."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from cityloop.domain.errors import DomainError
+from cityloop.entrypoints.i18n import error_message
+
+
+def _container(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from cityloop.bootstrap import build
+
+    return build(database_url=getattr(args, "database_url", None))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from cityloop.adapters.db.migrate import current, upgrade
+
+    container = _container(args)
+    upgrade(container.engine)
+    print(f"database at revision {current(container.engine)}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from cityloop.adapters.db.seed import seed_reference
+
+    container = _container(args)
+    print(f"reference data: {seed_reference(container.engine)}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from cityloop.entrypoints.lifecycle import render
+
+    text = render()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "cityloop.entrypoints.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from cityloop.domain.roles import Actor, Role
+    from cityloop.services.calendar import set_day
+
+    container = _container(args)
+    actor = Actor(user_id=None, role=Role.ADMIN, name="cli")
+    kind = None if args.kind == "normal" else args.kind
+    set_day(
+        container.uow(),
+        date.fromisoformat(args.day),
+        kind,
+        name=args.name or "",
+        actor=actor,
+        now=datetime.now(UTC),
+    )
+    print(f"{args.day}: {args.kind}")
+    return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    from cityloop.domain.roles import SYSTEM_ACTOR
+    from cityloop.services.cases import resume_due_suspensions
+
+    container = _container(args)
+    resumed = resume_due_suspensions(container.uow(), actor=SYSTEM_ACTOR, now=datetime.now(UTC))
+    print(f"resumed {len(resumed)} suspended case(s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="cityloop", description="cityloop digital city management"
+    )
+    parser.add_argument("--database-url", help="override CITYLOOP_DATABASE_URL")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed", help="load reference data (classes, standards, calendar)").set_defaults(
+        func=cmd_seed
+    )
+    serve = sub.add_parser("serve", help="serve the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    docs = sub.add_parser("docs", help="generate documentation")
+    docs.add_argument("which", choices=["lifecycle"])
+    docs.add_argument("--output", help="file to write (default: stdout)")
+    docs.set_defaults(func=cmd_docs)
+    cal = sub.add_parser("calendar", help="edit the working calendar")
+    cal.add_argument("day", help="YYYY-MM-DD")
+    cal.add_argument(
+        "kind",
+        choices=["holiday", "workday", "normal"],
+        help="holiday, make-up workday, or back to the weekday rule",
+    )
+    cal.add_argument("--name", help="e.g. 春节")
+    cal.set_defaults(func=cmd_calendar)
+    sub.add_parser("tick", help="run due scheduled work (resume suspensions)").set_defaults(
+        func=cmd_tick
+    )
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        print(f"error [{exc.code}]: {error_message(exc, 'en')}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
