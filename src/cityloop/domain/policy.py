@@ -17,9 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from cityloop.domain.errors import ValidationError
 from cityloop.domain.sla.lights import LightThresholds
 from cityloop.domain.sla.stages import DEFAULT_STAGE_LIMITS, Stage
-from cityloop.domain.sla.units import TimeLimit, TimeUnit
+from cityloop.domain.sla.units import TimeLimit, TimeUnit, parse_time_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +39,62 @@ class Policy:
 
 
 DEFAULT_POLICY = Policy()
+
+
+POLICY_KEYS = (
+    "max_extensions",
+    "max_suspension_months",
+    "refusal_window",
+    "feedback_min_attachments",
+    "light_yellow",
+    "light_red",
+)
+
+
+def policy_from_values(
+    values: Mapping[str, object], stage_limits: Mapping[Stage, TimeLimit] | None = None
+) -> Policy:
+    """A policy from stored key → value pairs (unknown keys refused, missing ones default)."""
+    unknown = set(values) - set(POLICY_KEYS)
+    if unknown:
+        raise ValidationError(
+            "policy_key_unknown",
+            "Unknown policy setting {keys}",
+            keys=", ".join(sorted(unknown)),
+        )
+    base = DEFAULT_POLICY
+    limits = dict(base.stage_limits)
+    limits.update(stage_limits or {})
+
+    def integer(key: str, default: int, low: int, high: int) -> int:
+        raw = values.get(key, default)
+        try:
+            number = int(str(raw))
+        except ValueError as exc:
+            raise ValidationError(
+                "policy_value_invalid", "Policy setting {key} needs a number", key=key
+            ) from exc
+        if not low <= number <= high:
+            raise ValidationError(
+                "policy_value_out_of_range",
+                "Policy setting {key} must lie between {low} and {high}",
+                key=key,
+                low=low,
+                high=high,
+            )
+        return number
+
+    refusal = values.get("refusal_window")
+    return Policy(
+        max_extensions=integer("max_extensions", base.max_extensions, 0, 10),
+        max_suspension_months=integer("max_suspension_months", base.max_suspension_months, 1, 36),
+        refusal_window=parse_time_limit(str(refusal)) if refusal else base.refusal_window,
+        feedback_min_attachments=integer(
+            "feedback_min_attachments", base.feedback_min_attachments, 0, 20
+        ),
+        lights=LightThresholds(
+            Decimal(str(values.get("light_yellow", base.lights.yellow))),
+            Decimal(str(values.get("light_red", base.lights.red))),
+        ),
+        stage_limits=limits,
+    )

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from cityloop.domain.errors import ValidationError
+from cityloop.domain.errors import Msg, ValidationError
 
 
 class RegionLevel(enum.StrEnum):
@@ -26,6 +26,12 @@ CODE_LENGTH = {
     RegionLevel.STREET: 9,
     RegionLevel.COMMUNITY: 12,
     RegionLevel.GRID: 15,
+}
+LEVEL_NAMES = {
+    RegionLevel.DISTRICT: Msg("district"),
+    RegionLevel.STREET: Msg("street"),
+    RegionLevel.COMMUNITY: Msg("community"),
+    RegionLevel.GRID: Msg("unit grid"),
 }
 PARENT_LEVEL = {
     RegionLevel.STREET: RegionLevel.DISTRICT,
@@ -43,6 +49,7 @@ class Region:
     parent_id: int | None = None
     department_id: int | None = None  # the territorial body (街道办 for a street)
     area_m2: float | None = None
+    centroid: tuple[float, float] | None = None
     valid_from: date | None = None
     valid_to: date | None = None
 
@@ -53,7 +60,7 @@ def check_nesting(level: RegionLevel, code: str, parent_code: str | None) -> Non
         raise ValidationError(
             "region_code_length",
             "A {level} code has {expected} digits; got {code}",
-            level=level.value,
+            level=LEVEL_NAMES[level],
             expected=CODE_LENGTH[level],
             code=code,
         )
@@ -63,7 +70,7 @@ def check_nesting(level: RegionLevel, code: str, parent_code: str | None) -> Non
         raise ValidationError(
             "region_code_nesting",
             "{level} code {code} must start with its parent's code {parent}",
-            level=level.value,
+            level=LEVEL_NAMES[level],
             code=code,
             parent=parent_code or "",
         )

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cityloop.domain.errors import DomainError
-from cityloop.entrypoints.i18n import error_message
+from cityloop.entrypoints.presentation import error_message
 
 
 def _container(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -89,6 +89,15 @@ def cmd_tick(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_i18n(args: argparse.Namespace) -> int:
+    from cityloop.entrypoints.messages import update_catalogs
+
+    missing = update_catalogs()
+    for locale, count in missing.items():
+        print(f"{locale}: {count} message(s) without a translation")
+    return 1 if any(missing.values()) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="cityloop", description="cityloop digital city management"
@@ -119,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     cal.set_defaults(func=cmd_calendar)
     sub.add_parser("tick", help="run due scheduled work (resume suspensions)").set_defaults(
         func=cmd_tick
+    )
+    sub.add_parser("i18n", help="update the message catalogs from the code").set_defaults(
+        func=cmd_i18n
     )
     args = parser.parse_args(argv)
     try:

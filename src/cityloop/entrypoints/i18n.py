@@ -11,7 +11,6 @@ from importlib import resources
 
 from babel.messages.pofile import read_po
 
-from cityloop.domain.errors import DomainError
 
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = ("zh_CN", "en")
@@ -69,8 +68,3 @@ def negotiate(accept_language: str | None) -> str:
         if tag.startswith("en"):
             return "en"
     return DEFAULT_LOCALE
-
-
-def error_message(error: DomainError, locale: str) -> str:
-    """An error's message in ``locale``, parameters filled in."""
-    return error.render(gettext(error.template, locale), lambda text: gettext(text, locale))

@@ -12,6 +12,7 @@ from typing import Any
 
 from cityloop.domain.case import CaseState, CloseType, Source, TaskKind, Urgency
 from cityloop.domain.codes import ClassKind, Edition
+from cityloop.domain.errors import DomainError
 from cityloop.domain.roles import Role
 from cityloop.domain.sla.lights import Light
 from cityloop.domain.sla.stages import Stage
@@ -197,3 +198,27 @@ def colour(value: CaseState | Light) -> str:
 
 def all_message_ids() -> list[str]:
     return [message_id(v) for enum_type in _ALL for v in enum_type]
+
+
+# Error parameters that name an enumeration value are shown by their label.
+_PARAM_ENUMS: Mapping[str, Any] = {
+    "state": CaseState,
+    "role": Role,
+    "action": Action,
+    "source": Source,
+    "urgency": Urgency,
+}
+
+
+def error_message(error: DomainError, locale: str) -> str:
+    """An error's message in ``locale``: template and parameters translated."""
+    shown = dict(error.params)
+    for key, enum_type in _PARAM_ENUMS.items():
+        value = shown.get(key)
+        if isinstance(value, str):
+            try:
+                shown[key] = label(enum_type(value), locale)
+            except ValueError:
+                pass
+    view = DomainError(error.code, error.template, **shown)
+    return view.render(gettext(error.template, locale), lambda text: gettext(text, locale))

@@ -40,7 +40,13 @@ from cityloop.domain.case import (
     Urgency,
     VerifyResult,
 )
-from cityloop.domain.codes import ClassKind, Edition, parse_class_code, parse_component_code
+from cityloop.domain.codes import (
+    ClassKind,
+    Edition,
+    parse_class_code,
+    parse_component_code,
+    parse_grid_code,
+)
 from cityloop.domain.errors import (
     CaseChangedError,
     ConflictError,
@@ -50,6 +56,7 @@ from cityloop.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from cityloop.domain.regions import RegionLevel
 from cityloop.domain.roles import Actor, Role
 from cityloop.domain.routing import competent_department, propose_departments
 from cityloop.domain.sla.clock import Clocks
@@ -95,6 +102,7 @@ class NewReport:
     edition: Edition = Edition.CURRENT
     kind: ClassKind = ClassKind.MATTER
     component_code: str | None = None
+    grid_code: str | None = None
     reporter_name: str = ""
     reporter_phone: str = ""
     urgency: Urgency = Urgency.NORMAL
@@ -113,6 +121,7 @@ class NewReport:
             "lat": self.lat,
             "address": self.address,
             "component_code": self.component_code,
+            "grid_code": self.grid_code,
             "reporter_name": self.reporter_name,
             "reporter_phone": self.reporter_phone,
             "urgency": self.urgency.value,
@@ -522,8 +531,16 @@ def _report_once(
         position = _check_position(report.lon, report.lat)
         if position is None and component is not None:
             position = (component.lon, component.lat)
+        grid = None
+        if report.grid_code:
+            code = parse_grid_code(report.grid_code).to_current().value
+            grid = uow.regions.by_code(code)
+            if grid is None or grid.level is not RegionLevel.GRID:
+                raise ValidationError("unknown_grid", "Unit grid {code} does not exist", code=code)
+            if position is None and grid.centroid is not None:
+                position = grid.centroid
         if position is None:
-            raise ValidationError("position_required", "A report needs a position")
+            raise ValidationError("position_required", "A report needs a position or a grid")
         hit = uow.locator.locate(*position)
         if hit is None:
             raise ValidationError(
@@ -531,6 +548,13 @@ def _report_once(
                 "The position {lon}, {lat} is outside every unit grid of the city",
                 lon=position[0],
                 lat=position[1],
+            )
+        if grid is not None and hit.grid_code != grid.code:
+            raise ValidationError(
+                "grid_mismatch",
+                "The position lies in grid {found}, not in grid {given}",
+                found=hit.grid_code,
+                given=grid.code,
             )
         if not actor.covers_district(hit.district_code):
             raise PermissionDeniedError(
@@ -914,7 +938,7 @@ def file_case(
             ):
                 raise ValidationError(
                     "unknown_category",
-                    "Class {code} is not in the class dictionary",
+                    "Class code {code} is not in the class dictionary",
                     code=category_id,
                 )
         standard = uow.catalog.standard(standard_id)
@@ -1401,7 +1425,9 @@ def request_suspension(
     reason = _text(reason, "reason", required=True, limit=MAX_COMMENT)
     if until.tzinfo is None:
         raise ValidationError(
-            "naive_datetime", "Time {value} has no time zone", value=until.isoformat()
+            "naive_datetime",
+            "Time {value} has no time zone; times must be aware",
+            value=until.isoformat(),
         )
 
     def prepare(case: Case, change: _Change) -> None:
@@ -1657,10 +1683,9 @@ def close_case(
         if final in (CloseType.NORMAL, CloseType.OVERDUE) and final is not computed:
             raise ValidationError(
                 "close_type_mismatch",
-                "The case was handled {when}, so it closes as {computed}, not {chosen}",
-                when="after its deadline" if overdue else "in time",
-                computed=computed.value,
-                chosen=final.value,
+                "The case was handled after its deadline, so it closes as overdue, not normal"
+                if overdue
+                else "The case was handled in time, so it closes as normal, not overdue",
             )
         change.fields.update(close_type=final, closed_at=now)
         change.details["close_type"] = final.value

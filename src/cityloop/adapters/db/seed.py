@@ -223,6 +223,14 @@ def _seed_local_classes(
             )
 
 
+def _kind_of_target(text: str) -> str | None:
+    """``matter (component anomaly)`` → ``matter``; empty → None."""
+    text = text.strip()
+    if not text:
+        return None
+    return ClassKind.MATTER.value if text.startswith("matter") else ClassKind(text).value
+
+
 def _seed_mappings(conn: Connection, report: SeedReport) -> None:
     table = T["category_mappings"]
     have = {
@@ -237,7 +245,7 @@ def _seed_mappings(conn: Connection, report: SeedReport) -> None:
                 legacy_kind=row["legacy_kind"],
                 legacy_code=row["legacy_code"],
                 legacy_name=row["legacy_name"],
-                target_kind=row["target_kind"] or None,
+                target_kind=_kind_of_target(row["target_kind"]),
                 target_code=row["target_code"] or None,
                 relation=row["relation"],
                 status=row["status"],

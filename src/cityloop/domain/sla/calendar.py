@@ -75,7 +75,9 @@ def parse_window(text: str) -> WorkWindow:
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if m1 >= 60 or m2 >= 60 or h1 > 24 or h2 > 24:
         raise ValidationError(
-            "work_window_malformed", "Cannot read the working window {text}", text=text
+            "work_window_malformed",
+            "Cannot read the working window {text}; write it as 08:00-12:00",
+            text=text,
         )
     return WorkWindow(h1 * 60 + m1, h2 * 60 + m2)
 

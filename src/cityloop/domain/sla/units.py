@@ -155,6 +155,8 @@ def parse_time_limit(text: str) -> TimeLimit:
         amount = Decimal(match.group(1))
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
         raise ValidationError(
-            "time_limit_malformed", "Cannot read the time limit {text}", text=text
+            "time_limit_malformed",
+            "Cannot read the time limit {text}; write an amount and a unit, e.g. 4工作时",
+            text=text,
         ) from exc
     return TimeLimit(amount, parse_unit(match.group(2)))

@@ -67,8 +67,7 @@ class SqlCatalogRepository:
         ).first()
         if row is None or not row.target_code or not row.target_kind:
             return None
-        target_kind = "matter" if row.target_kind.startswith("matter") else row.target_kind
-        return target_kind, row.target_code
+        return row.target_kind, row.target_code
 
     def _limits(self, standard_ids: Sequence[int]) -> dict[int, dict[Urgency, TimeLimit]]:
         result: dict[int, dict[Urgency, TimeLimit]] = defaultdict(dict)

@@ -24,6 +24,9 @@ def region_from_row(row: Any) -> Region:
         parent_id=row.parent_id,
         department_id=row.department_id,
         area_m2=row.area_m2,
+        centroid=(row.centroid_lon, row.centroid_lat)
+        if row.centroid_lon is not None and row.centroid_lat is not None
+        else None,
         valid_from=row.valid_from,
         valid_to=row.valid_to,
     )

@@ -8,7 +8,7 @@ to calendar overrides, windows, stage limits or policy bumps it, from any proces
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, delete, insert, select, update
 
 from cityloop.adapters.db.models import T, new_id
-from cityloop.domain.policy import DEFAULT_POLICY, Policy
+from cityloop.domain.policy import DEFAULT_POLICY, Policy, policy_from_values
 from cityloop.domain.sla.calendar import DEFAULT_WEEK, DayKind, WorkCalendar, parse_window
 from cityloop.domain.sla.clock import Clocks
-from cityloop.domain.sla.lights import LightThresholds
 from cityloop.domain.sla.stages import Stage
-from cityloop.domain.sla.units import TimeLimit, TimeUnit, parse_time_limit
+from cityloop.domain.sla.units import TimeLimit, TimeUnit
 
 calendars = T["calendars"]
 overrides = T["calendar_overrides"]
@@ -120,30 +119,12 @@ class SqlSlaRepository:
         )
 
     def _load_policy(self) -> Policy:
-        limits = dict(DEFAULT_POLICY.stage_limits)
-        for r in self.conn.execute(select(stage_limits)):
-            limits[Stage(r.stage)] = TimeLimit(Decimal(r.amount), TimeUnit(r.unit))
+        limits = {
+            Stage(r.stage): TimeLimit(Decimal(r.amount), TimeUnit(r.unit))
+            for r in self.conn.execute(select(stage_limits))
+        }
         values = {r.key: r.value.get("value") for r in self.conn.execute(select(policies))}
-        policy = replace(DEFAULT_POLICY, stage_limits=limits)
-        if "max_extensions" in values:
-            policy = replace(policy, max_extensions=int(values["max_extensions"]))
-        if "max_suspension_months" in values:
-            policy = replace(policy, max_suspension_months=int(values["max_suspension_months"]))
-        if "refusal_window" in values:
-            policy = replace(policy, refusal_window=parse_time_limit(str(values["refusal_window"])))
-        if "feedback_min_attachments" in values:
-            policy = replace(
-                policy, feedback_min_attachments=int(values["feedback_min_attachments"])
-            )
-        if "light_yellow" in values or "light_red" in values:
-            policy = replace(
-                policy,
-                lights=LightThresholds(
-                    Decimal(str(values.get("light_yellow", policy.lights.yellow))),
-                    Decimal(str(values.get("light_red", policy.lights.red))),
-                ),
-            )
-        return policy
+        return policy_from_values(values, limits)
 
     def calendar(self) -> WorkCalendar:
         calendar = self._fresh().calendar
@@ -213,6 +194,9 @@ class SqlSlaRepository:
         self._checked = False
 
     def set_policy_value(self, key: str, value: Any) -> None:
+        stored = {r.key: r.value.get("value") for r in self.conn.execute(select(policies))}
+        stored[key] = value
+        policy_from_values(stored)  # refuse what would not load
         self.conn.execute(delete(policies).where(policies.c.key == key))
         self.conn.execute(insert(policies).values(key=key, value={"value": value}))
         bump_revision(self.conn)
