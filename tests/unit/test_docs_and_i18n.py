@@ -38,8 +38,19 @@ def test_lifecycle_doc_shows_every_row() -> None:
 
 @pytest.mark.parametrize(
     "enum_type",
-    [CaseState, Action, Role, Source, Stage, TimeUnit, CloseType, Urgency, TaskKind, Light,
-     ClassKind],
+    [
+        CaseState,
+        Action,
+        Role,
+        Source,
+        Stage,
+        TimeUnit,
+        CloseType,
+        Urgency,
+        TaskKind,
+        Light,
+        ClassKind,
+    ],
 )
 def test_every_domain_identifier_is_in_the_glossary(enum_type: type) -> None:
     glossary = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")

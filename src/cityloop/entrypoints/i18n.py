@@ -11,7 +11,6 @@ from importlib import resources
 
 from babel.messages.pofile import read_po
 
-
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = ("zh_CN", "en")
 

@@ -6,6 +6,7 @@ the API and generated documents all take them from here (DESIGN.md, rule 5).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Mapping
 from typing import Any
@@ -216,9 +217,7 @@ def error_message(error: DomainError, locale: str) -> str:
     for key, enum_type in _PARAM_ENUMS.items():
         value = shown.get(key)
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 shown[key] = label(enum_type(value), locale)
-            except ValueError:
-                pass
     view = DomainError(error.code, error.template, **shown)
     return view.render(gettext(error.template, locale), lambda text: gettext(text, locale))
