@@ -14,6 +14,7 @@ from cityloop.domain.codes import ClassKind, Edition
 from cityloop.domain.errors import ConflictError, DomainError, PermissionDeniedError
 from cityloop.domain.roles import SYSTEM_ACTOR
 from cityloop.domain.sla.clock import Clocks
+from cityloop.domain.sla.status import stage_status
 from cityloop.domain.sla.units import parse_time_limit
 from cityloop.services import cases as svc
 from cityloop.services.cases import NewReport
@@ -476,6 +477,11 @@ def test_suspension_pauses_the_clock_until_resumed(flow: Flow) -> None:
     assert case.disposal_deadline == clocks.shift(t_resume, remaining, case.disposal_limit.clock)
     with flow.container.uow(readonly=True) as uow:
         assert uow.cases.pauses(case.id) == [(t_susp, t_resume)]
+    with flow.container.uow(readonly=True) as uow:
+        status = stage_status(case, t_resume, clocks, uow.sla.policy())
+    assert status is not None
+    assert status.allowed_us == clocks.limit_us(case.disposal_limit)
+    assert status.used_us == clocks.elapsed(t0, t_susp, case.disposal_limit.clock)
     # Elapsed disposal time excludes the suspension: exactly the limit is available.
     assert clocks.elapsed(
         t0, case.disposal_deadline, case.disposal_limit.clock, [(t_susp, t_resume)]

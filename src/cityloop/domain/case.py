@@ -158,6 +158,7 @@ class Case:
     suspended_at: datetime | None = None
     suspend_until: datetime | None = None
     suspended_remaining_us: int | None = None
+    disposal_paused_us: int = 0  # clock time spent suspended in this disposal round
     accepted_at: datetime | None = None
     filed_at: datetime | None = None
     first_dispatched_at: datetime | None = None

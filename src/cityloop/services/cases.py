@@ -1128,6 +1128,7 @@ def dispatch_case(
             disposal_deadline=deadline,
             refuse_until=min(window_end, deadline),
             signed_at=None,
+            disposal_paused_us=0,
         )
         change.details.update(
             department=department.id,
@@ -1521,9 +1522,12 @@ def resume_case(
         if case.disposal_limit is None or case.suspended_remaining_us is None:
             raise ConflictError("case_not_suspended", "The case has no suspended clock")
         clocks = uow.sla.clocks()
-        deadline = clocks.shift(now, case.suspended_remaining_us, case.disposal_limit.clock)
+        kind = case.disposal_limit.clock
+        deadline = clocks.shift(now, case.suspended_remaining_us, kind)
+        paused = clocks.elapsed(case.suspended_at or now, now, kind)
         uow.cases.close_pause(case.id, now)
         change.fields.update(
+            disposal_paused_us=case.disposal_paused_us + paused,
             disposal_deadline=deadline,
             suspended_at=None,
             suspended_remaining_us=None,
@@ -1633,6 +1637,7 @@ def rework_case(
         change.fields.update(
             rework_count=case.rework_count + 1,
             dispatched_at=now,
+            disposal_paused_us=0,
             disposal_deadline=deadline,
             refuse_until=now,
             signed_at=None,

@@ -320,6 +320,7 @@ class CaseRow(Base):
     suspended_at: Mapped[datetime | None]
     suspend_until: Mapped[datetime | None]
     suspended_remaining_us: Mapped[int | None] = mapped_column(BigInteger)
+    disposal_paused_us: Mapped[int] = mapped_column(BigInteger, default=0)
     accepted_at: Mapped[datetime | None]
     filed_at: Mapped[datetime | None]
     first_dispatched_at: Mapped[datetime | None]

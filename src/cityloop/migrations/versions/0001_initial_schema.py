@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 01:24:31.837572
+Create Date: 2026-11-26 01:34:33.460415
 """
 
 from collections.abc import Sequence
@@ -392,6 +392,7 @@ def upgrade() -> None:
         sa.Column("suspended_at", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
         sa.Column("suspend_until", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
         sa.Column("suspended_remaining_us", sa.BigInteger(), nullable=True),
+        sa.Column("disposal_paused_us", sa.BigInteger(), nullable=False),
         sa.Column("accepted_at", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
         sa.Column("filed_at", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
         sa.Column("first_dispatched_at", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
