@@ -32,8 +32,8 @@ test: $(VENV)/.dev-stamp lint typecheck contracts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-stamp
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 
 typecheck: $(VENV)/.dev-stamp
 	$(BIN)/mypy
