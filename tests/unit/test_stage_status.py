@@ -9,7 +9,7 @@ from cityloop.domain.case import Case, CaseState, Source
 from cityloop.domain.policy import DEFAULT_POLICY
 from cityloop.domain.sla import Clocks, Light, parse_time_limit
 from cityloop.domain.sla.stages import Stage
-from cityloop.domain.sla.status import stage_status
+from cityloop.domain.sla.status import stage_status, yellow_at
 from tests.conftest import at
 from tests.support.calendar import statutory_calendar
 
@@ -91,3 +91,15 @@ def test_other_stages_use_their_stage_limit_and_clock() -> None:
     assert status is not None
     assert status.light is Light.YELLOW and status.clock.value == "continuous"
     assert stage_status(replace(case, stage=None), begin, CLOCKS, DEFAULT_POLICY) is None
+
+
+def test_yellow_instant_is_where_the_light_turns() -> None:
+    case = handling("2026-11-23 08:00", "10工作时")
+    assert case.stage_deadline is not None and case.disposal_limit is not None
+    instant = yellow_at(case.stage_started_at, case.stage_deadline,  # type: ignore[arg-type]
+                        case.disposal_limit.clock, CLOCKS, DEFAULT_POLICY)
+    assert instant == at("2026-11-23 18:00")  # 8 of 10 working hours used, end of Monday
+    before = stage_status(case, instant - timedelta(microseconds=1), CLOCKS, DEFAULT_POLICY)
+    after = stage_status(case, instant, CLOCKS, DEFAULT_POLICY)
+    assert before is not None and after is not None
+    assert (before.light, after.light) == (Light.GREEN, Light.YELLOW)

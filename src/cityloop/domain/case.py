@@ -149,6 +149,7 @@ class Case:
     stage: str | None = None
     stage_started_at: datetime | None = None
     stage_deadline: datetime | None = None
+    stage_yellow_at: datetime | None = None  # when the stage light turns yellow
     proposed_department_id: int | None = None
     department_id: int | None = None
     sub_dispatched: bool = False
@@ -179,6 +180,7 @@ class Case:
     merged_into_id: int | None = None
     close_type: CloseType | None = None
     satisfaction: int | None = None
+    event_seq: int = 0  # the number of the latest timeline line
     updated_at: datetime | None = None
 
     def overdue_at(self, instant: datetime) -> bool:
@@ -246,3 +248,6 @@ class Attachment:
     created_at: datetime
     uploaded_by: int | None = None
     event_id: int | None = None
+    thumbnail_path: str | None = None
+    exif_lon: float | None = None  # the position the photo's EXIF carried (then stripped)
+    exif_lat: float | None = None

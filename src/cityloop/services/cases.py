@@ -61,6 +61,7 @@ from cityloop.domain.roles import Actor, Role
 from cityloop.domain.routing import competent_department, propose_departments
 from cityloop.domain.sla.clock import Clocks
 from cityloop.domain.sla.stages import Stage
+from cityloop.domain.sla.status import yellow_at
 from cityloop.domain.taxonomy import Category
 from cityloop.domain.workflow import Action, GuardContext, Transition
 from cityloop.services.ports import DuplicateKeyError, UnitOfWork
@@ -215,6 +216,37 @@ def _authorize(
     return workflow.check(ctx, action)
 
 
+def _stage_clock(
+    uow: UnitOfWork,
+    clocks: Clocks,
+    stage: Stage,
+    started: datetime,
+    case: Case,
+    fields: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Deadline and yellow instant of ``stage`` started at ``started``."""
+    if stage is Stage.DISPOSE:
+        deadline = fields.get("disposal_deadline", case.disposal_deadline)
+        limit = fields.get("disposal_limit", case.disposal_limit)
+        paused = fields.get("disposal_paused_us", case.disposal_paused_us)
+        kind = limit.clock if limit is not None else None
+    else:
+        stage_limit = uow.sla.policy().stage_limit(stage)
+        deadline = clocks.deadline(started, stage_limit) if stage_limit is not None else None
+        kind, paused = (stage_limit.clock if stage_limit else None), 0
+    yellow = (
+        yellow_at(started, deadline, kind, clocks, uow.sla.policy(), paused)
+        if deadline is not None and kind is not None
+        else None
+    )
+    return {
+        "stage": stage.value,
+        "stage_started_at": started,
+        "stage_deadline": deadline,
+        "stage_yellow_at": yellow,
+    }
+
+
 def _stage_fields(
     uow: UnitOfWork,
     clocks: Clocks,
@@ -223,20 +255,18 @@ def _stage_fields(
     now: datetime,
     change: _Change,
 ) -> dict[str, Any]:
-    """Start the next state's stage clock when the stage changes (or a restart is asked)."""
+    """Start the next state's stage clock when the stage changes (or a restart is asked);
+    follow the disposal deadline when an extension or a resumption moves it."""
     stage = workflow.STAGE_OF.get(next_state)
     if stage is None:
-        return {"stage": None, "stage_started_at": None, "stage_deadline": None}
-    if stage.value == case.stage and not change.restart_stage:
-        if stage is Stage.DISPOSE and "disposal_deadline" in change.fields:
-            return {"stage_deadline": change.fields["disposal_deadline"]}
-        return {}
-    if stage is Stage.DISPOSE:
-        deadline = change.fields.get("disposal_deadline", case.disposal_deadline)
-    else:
-        limit = uow.sla.policy().stage_limit(stage)
-        deadline = clocks.deadline(now, limit) if limit is not None else None
-    return {"stage": stage.value, "stage_started_at": now, "stage_deadline": deadline}
+        return dict.fromkeys(("stage", "stage_started_at", "stage_deadline", "stage_yellow_at"))
+    restart = stage.value != case.stage or change.restart_stage
+    if restart:
+        return _stage_clock(uow, clocks, stage, now, case, change.fields)
+    if stage is Stage.DISPOSE and "disposal_deadline" in change.fields:
+        started = case.stage_started_at or now
+        return _stage_clock(uow, clocks, stage, started, case, change.fields)
+    return {}
 
 
 def _apply(
@@ -257,7 +287,7 @@ def _apply(
     event = uow.cases.add_event(
         CaseEvent(
             case_id=case.id,
-            seq=0,  # assigned by the repository
+            seq=updated.event_seq,
             action=row.action.value,
             at=now,
             actor_id=actor.user_id,
@@ -587,21 +617,16 @@ def _report_once(
             reporter_name=reporter_name,
             reporter_phone=phone,
             self_handled=report.self_handled,
+            event_seq=1,
             updated_at=now,
         )
         stage = workflow.STAGE_OF[next_state]
-        limit = uow.sla.policy().stage_limit(stage)
-        draft = replace(
-            draft,
-            stage=stage.value,
-            stage_started_at=now,
-            stage_deadline=uow.sla.clocks().deadline(now, limit) if limit else None,
-        )
+        draft = replace(draft, **_stage_clock(uow, uow.sla.clocks(), stage, now, draft, {}))
         case = uow.cases.add(draft, idempotency_key=key, fingerprint=fingerprint)
         event = uow.cases.add_event(
             CaseEvent(
                 case_id=case.id,
-                seq=0,
+                seq=1,
                 action=row.action.value,
                 at=now,
                 actor_id=actor.user_id,

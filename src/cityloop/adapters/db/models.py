@@ -84,6 +84,21 @@ class UserRoleRow(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
 
 
+class ApiTokenRow(Base):
+    """Bearer tokens: stored as a SHA-256 digest; they expire and can be revoked."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    district_code: Mapped[str | None] = mapped_column(String(6))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 class InspectorGridRow(Base):
     """The unit grids an inspector is responsible for (责任网格)."""
 
@@ -310,6 +325,7 @@ class CaseRow(Base):
     stage: Mapped[str | None] = mapped_column(String(16))
     stage_started_at: Mapped[datetime | None]
     stage_deadline: Mapped[datetime | None]
+    stage_yellow_at: Mapped[datetime | None]
     proposed_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     sub_dispatched: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -341,6 +357,7 @@ class CaseRow(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     close_type: Mapped[str | None] = mapped_column(String(16))
     satisfaction: Mapped[int | None] = mapped_column(Integer)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(250), unique=True)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime | None]
@@ -404,6 +421,9 @@ class AttachmentRow(Base):
     path: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    thumbnail_path: Mapped[str | None] = mapped_column(String(300))
+    exif_lon: Mapped[float | None] = mapped_column(Float)
+    exif_lat: Mapped[float | None] = mapped_column(Float)
 
 
 metadata = Base.metadata

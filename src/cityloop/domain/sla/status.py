@@ -8,6 +8,7 @@ suspended its clock stands at the moment of suspension.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +34,23 @@ class StageStatus:
     @property
     def overdue(self) -> bool:
         return self.remaining_us < 0
+
+
+def yellow_at(
+    start: datetime,
+    deadline: datetime,
+    kind: Clock,
+    clocks: Clocks,
+    policy: Policy,
+    paused_us: int = 0,
+) -> datetime:
+    """The instant the stage light turns yellow (``policy.lights.yellow`` of the allowed time
+    used). Stored with the stage so that queues can filter by light in SQL."""
+    clock = clocks.of(kind)
+    end = clock.position(deadline)
+    allowed = end - clock.position(start) - paused_us
+    threshold = math.ceil(policy.lights.yellow * allowed)  # exact on Decimal
+    return clock.instant(end - allowed + threshold)
 
 
 def stage_status(case: Case, now: datetime, clocks: Clocks, policy: Policy) -> StageStatus | None:

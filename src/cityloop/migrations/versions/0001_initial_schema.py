@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 01:34:33.460415
+Create Date: 2026-11-26 01:43:33.094207
 """
 
 from collections.abc import Sequence
@@ -136,6 +136,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("district_code", sa.String(length=6), nullable=True),
+        sa.Column("department_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", cityloop.adapters.db.types.UtcDateTime(), nullable=False),
+        sa.Column("expires_at", cityloop.adapters.db.types.UtcDateTime(), nullable=False),
+        sa.Column("revoked_at", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["departments.id"],
+            name=op.f("fk_api_tokens_department_id_departments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+    )
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
+
     op.create_table(
         "calendar_overrides",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -382,6 +407,7 @@ def upgrade() -> None:
         sa.Column("stage", sa.String(length=16), nullable=True),
         sa.Column("stage_started_at", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
         sa.Column("stage_deadline", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
+        sa.Column("stage_yellow_at", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
         sa.Column("proposed_department_id", sa.Integer(), nullable=True),
         sa.Column("department_id", sa.Integer(), nullable=True),
         sa.Column("sub_dispatched", sa.Boolean(), nullable=False),
@@ -413,6 +439,7 @@ def upgrade() -> None:
         sa.Column("merged_into_id", sa.Integer(), nullable=True),
         sa.Column("close_type", sa.String(length=16), nullable=True),
         sa.Column("satisfaction", sa.Integer(), nullable=True),
+        sa.Column("event_seq", sa.Integer(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=250), nullable=True),
         sa.Column("request_fingerprint", sa.String(length=64), nullable=True),
         sa.Column("updated_at", cityloop.adapters.db.types.UtcDateTime(), nullable=True),
@@ -543,6 +570,9 @@ def upgrade() -> None:
         sa.Column("path", sa.String(length=300), nullable=False),
         sa.Column("created_at", cityloop.adapters.db.types.UtcDateTime(), nullable=False),
         sa.Column("uploaded_by", sa.Integer(), nullable=True),
+        sa.Column("thumbnail_path", sa.String(length=300), nullable=True),
+        sa.Column("exif_lon", sa.Float(), nullable=True),
+        sa.Column("exif_lat", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_attachments_case_id_cases")
         ),
@@ -618,6 +648,10 @@ def downgrade() -> None:
     op.drop_table("filing_standards")
     op.drop_table("calendar_years")
     op.drop_table("calendar_overrides")
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
+
+    op.drop_table("api_tokens")
     op.drop_table("users")
     op.drop_table("stage_limits")
     op.drop_table("revisions")

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -132,27 +132,35 @@ class SqlCaseRepository:
     def update(self, case: Case, changes: Mapping[str, Any]) -> Case:
         values = to_columns(changes)
         values["version"] = case.version + 1
-        result = self.conn.execute(
+        values["event_seq"] = cases.c.event_seq + 1
+        row = self.conn.execute(
             update(cases)
             .where(cases.c.id == case.id, cases.c.version == case.version)
             .values(values)
-        )
-        if result.rowcount != 1:
+            .returning(cases.c.event_seq)
+        ).first()
+        if row is None:
             actual = self.conn.execute(
                 select(cases.c.version).where(cases.c.id == case.id)
             ).scalar()
             raise CaseChangedError(case.number, case.version, actual)
-        return dataclasses.replace(case, **dict(changes), version=case.version + 1)
+        return dataclasses.replace(
+            case, **dict(changes), version=case.version + 1, event_seq=int(row.event_seq)
+        )
 
     def add_event(self, event: CaseEvent) -> CaseEvent:
-        seq = (
-            self.conn.execute(
-                select(func.coalesce(func.max(events.c.seq), 0)).where(
-                    events.c.case_id == event.case_id
-                )
-            ).scalar_one()
-            + 1
-        )
+        """Append a timeline line. With ``seq`` 0 the case's line counter is advanced here
+        (for lines that do not change the case, e.g. a duplicate merged into it)."""
+        seq = event.seq
+        if seq == 0:
+            seq = int(
+                self.conn.execute(
+                    update(cases)
+                    .where(cases.c.id == event.case_id)
+                    .values(event_seq=cases.c.event_seq + 1)
+                    .returning(cases.c.event_seq)
+                ).scalar_one()
+            )
         values = {
             "case_id": event.case_id,
             "seq": seq,

@@ -85,6 +85,9 @@ def attachment_from_row(row: Any) -> Attachment:
         created_at=row.created_at,
         uploaded_by=row.uploaded_by,
         event_id=row.event_id,
+        thumbnail_path=row.thumbnail_path,
+        exif_lon=row.exif_lon,
+        exif_lat=row.exif_lat,
     )
 
 
