@@ -25,6 +25,7 @@ from cityloop.adapters.db.repositories.sla import SlaCache
 from cityloop.adapters.db.seed import seed_reference
 from cityloop.adapters.files import LocalFileStore
 from cityloop.adapters.geo.locator import StrTreeLocator
+from cityloop.adapters.passwords import Argon2Passwords
 from cityloop.bootstrap import Container
 from cityloop.config import Settings
 from tests.support.city import City, build_city
@@ -130,6 +131,7 @@ def container(engine: Engine, tmp_path: Path) -> Container:
         engine=engine,
         locator=StrTreeLocator(engine),
         files=LocalFileStore(settings.attachments_dir),
+        passwords=Argon2Passwords(fast=True),
         sla_cache=SlaCache(),
     )
 

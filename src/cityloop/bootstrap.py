@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
@@ -11,6 +13,7 @@ from cityloop.adapters.db.repositories.sla import SlaCache
 from cityloop.adapters.db.uow import SqlUnitOfWork
 from cityloop.adapters.files import LocalFileStore
 from cityloop.adapters.geo.locator import StrTreeLocator
+from cityloop.adapters.passwords import Argon2Passwords
 from cityloop.config import Settings, get_settings
 
 
@@ -22,13 +25,16 @@ class Container:
     engine: Engine
     locator: StrTreeLocator
     files: LocalFileStore
+    passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     sla_cache: SlaCache = field(default_factory=SlaCache)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def uow(self, *, readonly: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(
             self.engine,
             locator=self.locator,
             files=self.files,
+            passwords=self.passwords,
             sla_cache=self.sla_cache,
             readonly=readonly,
         )

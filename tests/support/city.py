@@ -66,6 +66,19 @@ def _add(conn: Any, table: str, **values: Any) -> int:
     return int(result.inserted_primary_key[0])
 
 
+PASSWORD = "pass-1234"
+_HASH: list[str] = []
+
+
+def password_hash() -> str:
+    """One fast argon2 hash of PASSWORD shared by every test user."""
+    if not _HASH:
+        from cityloop.adapters.passwords import Argon2Passwords
+
+        _HASH.append(Argon2Passwords(fast=True).hash(PASSWORD))
+    return _HASH[0]
+
+
 def build_city(engine: Engine) -> City:
     city = City()
     with engine.begin() as conn:
@@ -219,7 +232,9 @@ def build_city(engine: Engine) -> City:
             department: str | None = None,
             grids: tuple[str, ...] = (),
         ) -> None:
-            uid = _add(conn, "users", username=name, display_name=name)
+            uid = _add(
+                conn, "users", username=name, display_name=name, password_hash=password_hash()
+            )
             dept_id = d[department] if department else None
             _add(
                 conn,
@@ -255,6 +270,7 @@ def build_city(engine: Engine) -> City:
         user("leader", Role.LEADER)
         user("admin", Role.ADMIN)
         user("citizen", Role.CITIZEN)
+        user("sensor", Role.SYSTEM)
 
         comp_cat = conn.execute(
             select(cats.c.id).where(

@@ -359,3 +359,17 @@ def test_visibility_by_scope() -> None:
     assert not workflow.visible(case, Actor(1, Role.HANDLER, department_id=41))
     assert workflow.visible(case, Actor(1, Role.CITIZEN))  # the reporter
     assert not workflow.visible(case, Actor(2, Role.CITIZEN))
+
+
+def test_every_queue_state_is_one_the_role_can_move_on() -> None:
+    for role, states in workflow.QUEUES.items():
+        for state in states:
+            assert any(
+                role in row.roles and row.target is not Target.SAME
+                for row in workflow.actions_from(state)
+            ), (role, state)
+    city = workflow.queue_states(Actor(1, Role.DISPATCHER))
+    district = workflow.queue_states(Actor(1, Role.DISPATCHER, district_code="110101"))
+    assert CaseState.PENDING_SUB_DISPATCH in district
+    assert CaseState.PENDING_SUB_DISPATCH not in city
+    assert workflow.queue_states(Actor(1, Role.LEADER)) == ()

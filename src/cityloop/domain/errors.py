@@ -24,7 +24,8 @@ class DomainError(Exception):
     """Base of every refusal the rules or the services raise.
 
     ``kind`` groups errors for transports (an HTTP adapter maps it to a status code):
-    ``invalid`` (bad input), ``not_found``, ``forbidden``, ``conflict``.
+    ``invalid`` (bad input), ``unauthenticated``, ``not_found``, ``forbidden``, ``conflict``,
+    ``unsupported_media``, ``too_large``.
     """
 
     kind: ClassVar[str] = "invalid"
@@ -59,10 +60,28 @@ class ValidationError(DomainError):
     kind = "invalid"
 
 
+class UnsupportedMediaError(DomainError):
+    """A file of a type the system does not take (decided from its content, not its name)."""
+
+    kind = "unsupported_media"
+
+
+class TooLargeError(DomainError):
+    """A request or a file larger than allowed."""
+
+    kind = "too_large"
+
+
 class NotFoundError(DomainError):
     """Something referred to does not exist, or the actor may not know that it exists."""
 
     kind = "not_found"
+
+
+class AuthenticationError(DomainError):
+    """Who is asking is not established (no, bad, expired or revoked credentials)."""
+
+    kind = "unauthenticated"
 
 
 class PermissionDeniedError(DomainError):

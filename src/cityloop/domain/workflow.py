@@ -452,6 +452,30 @@ STAGE_OF: Mapping[CaseState, Stage] = {
 }
 
 
+# Work queues (待办): the states in which a role is the one expected to move the case on.
+# Side moves a role may also make (an operator may ask to void a case awaiting filing) do not
+# put the case in that role's queue. Inspectors work from their tasks; leaders and citizens
+# have no queue.
+QUEUES: Mapping[Role, tuple[CaseState, ...]] = {
+    R.OPERATOR: (S.REPORTED, S.VERIFIED, S.SELF_HANDLED, S.HANDLED),
+    R.SHIFT_LEAD: (S.PENDING_FILING, S.VOID_REQUESTED, S.CHECK_FAILED, S.PENDING_CLOSE),
+    R.DISPATCHER: (
+        S.PENDING_DISPATCH, S.PENDING_SUB_DISPATCH, S.RETURN_REQUESTED, S.EXTENSION_REQUESTED,
+        S.SUSPENSION_REQUESTED, S.SUSPENDED, S.CHECK_FAILED,
+    ),
+    R.HANDLER: (S.DISPATCHED, S.HANDLING),
+}  # fmt: skip
+
+
+def queue_states(actor: Actor) -> tuple[CaseState, ...]:
+    """The states of ``actor``'s work queue; a city-level dispatcher does not wait on cases
+    handed to a district centre."""
+    states = QUEUES.get(actor.role, ())
+    if actor.role is R.DISPATCHER and actor.district_code is None:
+        states = tuple(s for s in states if s is not S.PENDING_SUB_DISPATCH)
+    return states
+
+
 def check(ctx: GuardContext, action: Action) -> tuple[Transition, CaseState]:
     """Find the row for the case's state and ``action`` and run its role and guard checks.
 

@@ -16,16 +16,21 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from cityloop.domain import errors
 from cityloop.entrypoints.presentation import all_message_ids
 
-ERROR_CLASSES = {
-    "DomainError",
-    "ValidationError",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "ConflictError",
-    "GuardFailedError",
-}
+
+def _error_classes() -> set[str]:
+    names = set()
+    pending: list[type] = [errors.DomainError]
+    while pending:
+        cls = pending.pop()
+        names.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    return names
+
+
+ERROR_CLASSES = _error_classes()
 
 
 def package_root() -> Path:

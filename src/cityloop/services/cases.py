@@ -78,11 +78,15 @@ _PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")
 
 @dataclass(frozen=True, slots=True)
 class NewAttachment:
-    """A file arriving with an action (already checked for type and size by the transport)."""
+    """A file arriving with an action, already checked (type sniffed, size, EXIF stripped)
+    by the transport; ``exif_lon``/``exif_lat`` keep the position the photo carried."""
 
     filename: str
     content_type: str
     data: bytes
+    thumbnail: bytes | None = None
+    exif_lon: float | None = None
+    exif_lat: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +322,7 @@ def _store_attachments(
     for item in files:
         suffix = _suffix(item.filename)
         blob = uow.files.store(item.data, suffix=suffix)
+        thumb = uow.files.store(item.thumbnail, suffix=".jpg") if item.thumbnail else None
         stored.append(
             uow.attachments.add(
                 Attachment(
@@ -332,6 +337,9 @@ def _store_attachments(
                     created_at=now,
                     uploaded_by=actor.user_id,
                     event_id=event_id,
+                    thumbnail_path=thumb.path if thumb else None,
+                    exif_lon=item.exif_lon,
+                    exif_lat=item.exif_lat,
                 )
             )
         )
@@ -561,6 +569,15 @@ def _report_once(
         position = _check_position(report.lon, report.lat)
         if position is None and component is not None:
             position = (component.lon, component.lat)
+        if position is None and not report.grid_code:
+            position = next(
+                (
+                    (a.exif_lon, a.exif_lat)
+                    for a in report.attachments
+                    if a.exif_lon is not None and a.exif_lat is not None
+                ),
+                None,
+            )
         grid = None
         if report.grid_code:
             code = parse_grid_code(report.grid_code).to_current().value
@@ -874,7 +891,8 @@ def merge_case(
     actor: Actor,
     now: datetime,
     version: int | None,
-    into_case_id: int,
+    into_case_id: int | None = None,
+    into_number: str | None = None,
     comment: str = "",
 ) -> Outcome:
     """合并: a duplicate report is merged into its original, which carries on alone.
@@ -887,11 +905,24 @@ def merge_case(
         case = _load(uow, case_id, actor)
         _fresh(case, version)
         row, next_state = _authorize(
-            uow, case, Action.MERGE, actor, now, params={"target_case_id": into_case_id}
+            uow,
+            case,
+            Action.MERGE,
+            actor,
+            now,
+            params={"target_case_id": into_case_id if into_case_id is not None else -1},
         )
-        original = uow.cases.get(into_case_id)
+        original = (
+            uow.cases.get(into_case_id)
+            if into_case_id is not None
+            else uow.cases.get_by_number(into_number or "")
+        )
         if original is None or not workflow.visible(original, actor):
-            raise NotFoundError("case_not_found", "Case {id} was not found", id=into_case_id)
+            raise NotFoundError(
+                "case_not_found", "Case {id} was not found", id=into_number or into_case_id
+            )
+        if original.id == case.id:
+            raise ConflictError("merge_into_self", "A case cannot be merged into itself")
         if original.state.terminal:
             raise ConflictError(
                 "merge_target_closed",
@@ -978,7 +1009,7 @@ def file_case(
                 id=standard_id,
             )
         limit = standard.limit(level)
-        proposals = _proposals(
+        proposals = proposals_for(
             uow, replace(case, category_id=target_category, filing_standard_id=standard.id)
         )
         change.fields.update(
@@ -1085,7 +1116,8 @@ def reject_void(
 # -- 3 任务派遣: dispatch ---
 
 
-def _proposals(uow: UnitOfWork, case: Case) -> list[int]:
+def proposals_for(uow: UnitOfWork, case: Case) -> list[int]:
+    """Department proposals for ``case`` inside an open unit of work."""
     component = uow.components.get(case.component_id) if case.component_id else None
     street = uow.regions.by_code(case.street_code) if case.street_code else None
     competent = competent_department(
@@ -1107,7 +1139,7 @@ def _proposals(uow: UnitOfWork, case: Case) -> list[int]:
 def proposed_departments(uow: UnitOfWork, case_id: int, *, actor: Actor) -> list[int]:
     """Departments to propose for dispatch, in order: 部件先属主、后属地；事件先属地、后属主."""
     with uow:
-        return _proposals(uow, _load(uow, case_id, actor))
+        return proposals_for(uow, _load(uow, case_id, actor))
 
 
 def dispatch_case(

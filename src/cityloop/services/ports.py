@@ -15,7 +15,7 @@ from typing import Any, Protocol, Self
 from cityloop.domain.case import Attachment, Case, CaseEvent, Task, TaskKind
 from cityloop.domain.codes import ClassKind, Edition
 from cityloop.domain.components import Component
-from cityloop.domain.org import Department, User
+from cityloop.domain.org import Department, RoleGrant, User
 from cityloop.domain.policy import Policy
 from cityloop.domain.regions import GridHit, Region, RegionLevel
 from cityloop.domain.routing import DispatchRule
@@ -24,6 +24,7 @@ from cityloop.domain.sla.clock import Clocks
 from cityloop.domain.sla.stages import Stage
 from cityloop.domain.sla.units import TimeLimit
 from cityloop.domain.taxonomy import Category, FilingStandard
+from cityloop.services.queries.model import CaseCriteria, CaseSummary
 
 
 class DuplicateKeyError(Exception):
@@ -106,9 +107,68 @@ class CatalogRepository(Protocol):
 
     def dispatch_rules(self) -> Sequence[DispatchRule]: ...
 
+    def add_dispatch_rule(self, rule: DispatchRule) -> DispatchRule: ...
+
+    def categories(
+        self, *, edition: Edition | None = None, kind: ClassKind | None = None, text: str = ""
+    ) -> list[Category]: ...
+
+    def standard_rows(self) -> list[FilingStandard]:
+        """Every active filing standard (for mapping responsible bodies)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    user_id: int
+    grant: RoleGrant
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenRepository(Protocol):
+    def add(
+        self,
+        token_hash: str,
+        user_id: int,
+        grant: RoleGrant,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+
+    def find(self, token_hash: str) -> TokenRecord | None: ...
+
+    def revoke(self, token_hash: str, at: datetime) -> bool: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, hashed: str, password: str) -> bool: ...
+
 
 class OrgRepository(Protocol):
     def department(self, department_id: int) -> Department | None: ...
+
+    def department_by_code(self, code: str) -> Department | None: ...
+
+    def departments(self) -> list[Department]: ...
+
+    def add_department(self, department: Department) -> Department: ...
+
+    def user_by_username(self, username: str) -> tuple[User, str] | None:
+        """The user and its password hash."""
+        ...
+
+    def users(self) -> list[User]: ...
+
+    def add_user(self, user: User, password_hash: str) -> User:
+        """Insert the user with its grants."""
+        ...
+
+    def set_inspector_grids(self, user_id: int, region_ids: Sequence[int]) -> None: ...
+
+    def inspector_grids(self, user_id: int) -> list[int]: ...
 
     def district_centre(self, district_code: str) -> Department | None: ...
 
@@ -122,6 +182,8 @@ class OrgRepository(Protocol):
 class RegionRepository(Protocol):
     def get(self, region_id: int) -> Region | None: ...
 
+    def add(self, region: Region, *, geometry_wkb: bytes | None = None) -> Region: ...
+
     def by_code(self, code: str, on: date | None = None) -> Region | None: ...
 
     def children(self, region_id: int) -> list[Region]: ...
@@ -131,6 +193,8 @@ class RegionRepository(Protocol):
 
 class ComponentRepository(Protocol):
     def by_code(self, object_code: str) -> Component | None: ...
+
+    def add(self, component: Component) -> Component: ...
 
     def get(self, component_id: int) -> Component | None: ...
 
@@ -151,6 +215,20 @@ class SlaRepository(Protocol):
     def set_stage_limit(self, stage: Stage, limit: TimeLimit) -> None: ...
 
     def set_policy_value(self, key: str, value: Any) -> None: ...
+
+
+class CaseQueries(Protocol):
+    """Read-only questions about many cases at once."""
+
+    def search(self, criteria: CaseCriteria) -> tuple[list[CaseSummary], int]:
+        """One page of matching cases and the total count."""
+        ...
+
+    def open_tasks(self, assignee_id: int) -> list[tuple[Task, CaseSummary]]: ...
+
+    def user_names(self, user_ids: Sequence[int]) -> dict[int, str]: ...
+
+    def department_names(self, department_ids: Sequence[int]) -> dict[int, str]: ...
 
 
 class GridLocator(Protocol):
@@ -177,16 +255,44 @@ class UnitOfWork(Protocol):
     the commit, so nothing acknowledged is ever missing its file.
     """
 
-    cases: CaseRepository
-    tasks: TaskRepository
-    attachments: AttachmentRepository
-    catalog: CatalogRepository
-    org: OrgRepository
-    regions: RegionRepository
-    components: ComponentRepository
-    sla: SlaRepository
-    locator: GridLocator
-    files: FileStore
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def tasks(self) -> TaskRepository: ...
+
+    @property
+    def attachments(self) -> AttachmentRepository: ...
+
+    @property
+    def catalog(self) -> CatalogRepository: ...
+
+    @property
+    def org(self) -> OrgRepository: ...
+
+    @property
+    def regions(self) -> RegionRepository: ...
+
+    @property
+    def components(self) -> ComponentRepository: ...
+
+    @property
+    def sla(self) -> SlaRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
+
+    @property
+    def queries(self) -> CaseQueries: ...
+
+    @property
+    def locator(self) -> GridLocator: ...
+
+    @property
+    def files(self) -> FileStore: ...
+
+    @property
+    def passwords(self) -> PasswordHasher: ...
 
     def __enter__(self) -> Self: ...
 

@@ -9,13 +9,15 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 
 from cityloop.adapters.db.engine import is_sqlite, write_lock
+from cityloop.adapters.db.queries import SqlCaseQueries
 from cityloop.adapters.db.repositories.cases import SqlCaseRepository
 from cityloop.adapters.db.repositories.catalog import SqlCatalogRepository
 from cityloop.adapters.db.repositories.org import SqlOrgRepository
 from cityloop.adapters.db.repositories.regions import SqlComponentRepository, SqlRegionRepository
 from cityloop.adapters.db.repositories.sla import SlaCache, SqlSlaRepository
 from cityloop.adapters.db.repositories.tasks import SqlAttachmentRepository, SqlTaskRepository
-from cityloop.services.ports import FileStore, GridLocator
+from cityloop.adapters.db.repositories.tokens import SqlTokenRepository
+from cityloop.services.ports import FileStore, GridLocator, PasswordHasher
 
 
 class SqlUnitOfWork:
@@ -32,12 +34,14 @@ class SqlUnitOfWork:
         *,
         locator: GridLocator,
         files: FileStore,
+        passwords: PasswordHasher,
         sla_cache: SlaCache,
         readonly: bool = False,
     ) -> None:
         self.engine = engine
         self.locator = locator
         self.files = files
+        self.passwords = passwords
         self._sla_cache = sla_cache
         self.readonly = readonly
         self._conn: Connection | None = None
@@ -71,6 +75,8 @@ class SqlUnitOfWork:
         self.regions = SqlRegionRepository(conn)
         self.components = SqlComponentRepository(conn)
         self.sla = SqlSlaRepository(conn, self._sla_cache)
+        self.tokens = SqlTokenRepository(conn)
+        self.queries = SqlCaseQueries(conn)
         return self
 
     def __exit__(

@@ -1,28 +1,78 @@
-"""The web application (the REST API arrives with the API issue; this is its frame)."""
+"""The web application: the REST API under /api/v1 (pages come with the web issue)."""
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from cityloop.bootstrap import Container, build
+from cityloop.entrypoints.api import errors
+from cityloop.entrypoints.api.deps import TokenCache
+from cityloop.entrypoints.api.routes import auth, cases, lookups, tasks
+
+API = "/api/v1"
+STATIC = Path(str(resources.files("cityloop") / "entrypoints" / "web" / "static"))
+
+DESCRIPTION = """
+cityloop's versioned HTTP API: intake, work queues, the case loop of GB/T 30428, tasks and
+reference lookups. Errors are JSON `{code, message, details}` with the message in the language
+of `Accept-Language` (zh-CN by default, en). Sign in with `POST /api/v1/auth/token`.
+"""
 
 
 def create_app(container: Container | None = None) -> FastAPI:
     container = container or build()
-    app = FastAPI(title="cityloop", docs_url="/api/v1/docs", openapi_url="/api/v1/openapi.json")
+    app = FastAPI(
+        title="cityloop API",
+        version="1",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=f"{API}/openapi.json",
+    )
     app.state.container = container
+    app.state.token_cache = TokenCache()
+    errors.install(app)
+    for router in (auth.router, cases.router, tasks.router, lookups.router):
+        app.include_router(router, prefix=API)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get(f"{API}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API}/openapi.json",
+            title="cityloop API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            oauth2_redirect_url=f"{API}/docs/oauth2-redirect",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get(f"{API}/docs/oauth2-redirect", include_in_schema=False)
+    def oauth2_redirect() -> HTMLResponse:
+        return HTMLResponse((STATIC / "vendor/swagger-ui/oauth2-redirect.html").read_text())
+
+    @app.get(f"{API}/health", tags=["meta"], summary="Liveness")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
+        demo = (
+            "<p><small>演示数据均为虚构 / The demo data is synthetic.</small></p>"
+            if container.settings.demo
+            else ""
+        )
         return (
             "<!doctype html><html lang='zh-CN'><meta charset='utf-8'>"
             "<title>cityloop 数字城管</title><h1>cityloop 数字化城市管理</h1>"
-            "<p><a href='/api/v1/docs'>API 文档 / API documentation</a></p></html>"
+            f"<p><a href='{API}/docs'>API 文档 / API documentation</a></p>{demo}</html>"
         )
-
-    @app.get("/api/v1/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

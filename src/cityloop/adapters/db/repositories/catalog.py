@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, or_, select
 
-from cityloop.adapters.db.models import T
+from cityloop.adapters.db.models import T, new_id
 from cityloop.domain.case import Urgency
 from cityloop.domain.codes import ClassKind, Edition
 from cityloop.domain.routing import DispatchRule
@@ -123,3 +124,51 @@ class SqlCatalogRepository:
             )
             for r in rows
         ]
+
+    def add_dispatch_rule(self, rule: DispatchRule) -> DispatchRule:
+        row_id = new_id(
+            self.conn.execute(
+                insert(rules).values(
+                    department_id=rule.department_id,
+                    filing_standard_id=rule.filing_standard_id,
+                    category_id=rule.category_id,
+                    district_code=rule.district_code,
+                    street_code=rule.street_code,
+                    priority=rule.priority,
+                )
+            )
+        )
+        return replace(rule, id=row_id)
+
+    def categories(
+        self, *, edition: Edition | None = None, kind: ClassKind | None = None, text: str = ""
+    ) -> list[Category]:
+        stmt = select(categories).where(categories.c.active.is_(True))
+        if edition is not None:
+            stmt = stmt.where(categories.c.edition == edition.value)
+        if kind is not None:
+            stmt = stmt.where(categories.c.kind == kind.value)
+        if text:
+            like = f"%{text}%"
+            stmt = stmt.where(
+                or_(
+                    categories.c.code.like(f"{text}%"),
+                    categories.c.name.like(like),
+                    categories.c.keywords.like(like),
+                )
+            )
+        rows = self.conn.execute(
+            stmt.order_by(categories.c.edition, categories.c.kind, categories.c.code)
+        )
+        return [category_from_row(r) for r in rows]
+
+    def standard_rows(self) -> list[FilingStandard]:
+        rows = list(
+            self.conn.execute(
+                select(standards)
+                .where(standards.c.active.is_(True))
+                .order_by(standards.c.sort_order, standards.c.id)
+            )
+        )
+        lims = self._limits([r.id for r in rows])
+        return [self._standard(r, lims.get(r.id, {})) for r in rows]

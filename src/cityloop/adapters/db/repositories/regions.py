@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, insert, or_, select
 
-from cityloop.adapters.db.models import T
+from cityloop.adapters.db.models import T, new_id
 from cityloop.domain.components import Component, ComponentStatus
 from cityloop.domain.regions import Region, RegionLevel
 
@@ -42,6 +43,26 @@ class SqlRegionRepository:
     def get(self, region_id: int) -> Region | None:
         row = self.conn.execute(select(*_COLUMNS).where(regions.c.id == region_id)).first()
         return region_from_row(row) if row else None
+
+    def add(self, region: Region, *, geometry_wkb: bytes | None = None) -> Region:
+        row_id = new_id(
+            self.conn.execute(
+                insert(regions).values(
+                    level=region.level.value,
+                    code=region.code,
+                    name=region.name,
+                    parent_id=region.parent_id,
+                    department_id=region.department_id,
+                    geometry=geometry_wkb,
+                    area_m2=region.area_m2,
+                    centroid_lon=region.centroid[0] if region.centroid else None,
+                    centroid_lat=region.centroid[1] if region.centroid else None,
+                    valid_from=region.valid_from,
+                    valid_to=region.valid_to,
+                )
+            )
+        )
+        return replace(region, id=row_id)
 
     def by_code(self, code: str, on: date | None = None) -> Region | None:
         stmt = select(*_COLUMNS).where(regions.c.code == code)
@@ -94,6 +115,28 @@ class SqlComponentRepository:
             select(components).where(components.c.object_code == object_code)
         ).first()
         return component_from_row(row) if row else None
+
+    def add(self, component: Component) -> Component:
+        row_id = new_id(
+            self.conn.execute(
+                insert(components).values(
+                    object_code=component.object_code,
+                    category_id=component.category_id,
+                    class_code=component.class_code,
+                    name=component.name,
+                    lon=component.lon,
+                    lat=component.lat,
+                    grid_id=component.grid_id,
+                    supervisor_id=component.supervisor_id,
+                    owner_id=component.owner_id,
+                    maintainer_id=component.maintainer_id,
+                    status=component.status.value,
+                    initial_date=component.initial_date,
+                    change_date=component.change_date,
+                )
+            )
+        )
+        return replace(component, id=row_id)
 
     def get(self, component_id: int) -> Component | None:
         row = self.conn.execute(select(components).where(components.c.id == component_id)).first()

@@ -1,0 +1,97 @@
+"""Request bodies that come as JSON or as multipart (a ``data`` part with the JSON and
+``photos`` parts with the files)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from cityloop.adapters.images import process_photo
+from cityloop.config import Settings
+from cityloop.domain.errors import TooLargeError, UnsupportedMediaError, ValidationError
+from cityloop.services.cases import MAX_ATTACHMENTS, NewAttachment
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _check_length(request: Request, settings: Settings) -> None:
+    length = request.headers.get("content-length")
+    limit = int(settings.max_request_mb * 1_048_576)
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise TooLargeError(
+            "request_too_large",
+            "The request has {size} MB; at most {limit} MB are accepted",
+            size=round(int(length) / 1_048_576, 1),
+            limit=settings.max_request_mb,
+        )
+
+
+def _validate(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        from fastapi.exceptions import RequestValidationError
+
+        raise RequestValidationError(exc.errors()) from exc
+
+
+async def read_body(
+    request: Request, model: type[M], settings: Settings
+) -> tuple[M, list[NewAttachment]]:
+    _check_length(request, settings)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("", "application/json"):
+        raw = await request.body()
+        try:
+            data = json.loads(raw) if raw else {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValidationError("json_invalid", "The request body is not valid JSON") from exc
+        return _validate(model, data), []
+    if content_type == "multipart/form-data":
+        form = await request.form(max_files=MAX_ATTACHMENTS + 1, max_fields=50)
+        text = form.get("data")
+        if isinstance(text, UploadFile):
+            text = (await text.read()).decode("utf-8", "replace")
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError as exc:
+            raise ValidationError(
+                "json_invalid", "The data part of the request is not valid JSON"
+            ) from exc
+        body = _validate(model, data)
+        uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
+        if len(uploads) > MAX_ATTACHMENTS:
+            raise ValidationError(
+                "too_many_attachments",
+                "At most {limit} files may be attached at once; got {count}",
+                limit=MAX_ATTACHMENTS,
+                count=len(uploads),
+            )
+        photos = []
+        max_bytes = int(settings.max_upload_mb * 1_048_576)
+        for upload in uploads:
+            raw = await upload.read(max_bytes + 1)
+            photo = await run_in_threadpool(process_photo, raw, max_bytes=max_bytes)
+            stem = (upload.filename or "photo").rsplit(".", 1)[0][:150] or "photo"
+            photos.append(
+                NewAttachment(
+                    filename=stem + photo.suffix,
+                    content_type=photo.content_type,
+                    data=photo.data,
+                    thumbnail=photo.thumbnail,
+                    exif_lon=photo.exif_lon,
+                    exif_lat=photo.exif_lat,
+                )
+            )
+        return body, photos
+    raise UnsupportedMediaError(
+        "content_type_unsupported",
+        "Send JSON (application/json) or multipart/form-data, not {type}",
+        type=content_type,
+    )

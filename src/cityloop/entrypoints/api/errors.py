@@ -1,0 +1,111 @@
+"""Every API error is JSON ``{code, message, details}`` with the message in the caller's
+language (``Accept-Language``: zh-CN by default, en)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cityloop.domain.errors import DomainError, Msg
+from cityloop.entrypoints.i18n import gettext, negotiate
+from cityloop.entrypoints.presentation import error_message
+
+STATUS = {
+    "invalid": 422,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "unsupported_media": 415,
+    "too_large": 413,
+}
+
+_HTTP_CODES = {
+    400: ("bad_request", Msg("The request could not be understood")),
+    401: ("not_authenticated", Msg("Sign in first: this needs an access token")),
+    403: ("forbidden", Msg("You may not do this")),
+    404: ("not_found", Msg("Nothing is at this address")),
+    405: ("method_not_allowed", Msg("This method is not allowed here")),
+    413: ("request_too_large", Msg("The request is too large")),
+    415: ("unsupported_media_type", Msg("This content type is not accepted here")),
+}
+_FALLBACK = Msg("The request failed")
+_INVALID_FIELDS = Msg("Some fields of the request are missing or invalid")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def locale_of(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"code": code, "message": message, "details": _jsonable(details or {})},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def domain_error_response(error: DomainError, locale: str) -> JSONResponse:
+    status = STATUS.get(error.kind, 400)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return error_response(
+        status, error.code, error_message(error, locale), dict(error.params), headers
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return domain_error_response(exc, locale_of(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        locale = locale_of(request)
+        fields = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+            for err in exc.errors()
+        ]
+        return error_response(
+            422,
+            "validation_error",
+            gettext(_INVALID_FIELDS, locale),
+            {"fields": fields},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        locale = locale_of(request)
+        code, text = _HTTP_CODES.get(exc.status_code, ("http_error", _FALLBACK))
+        if isinstance(exc.detail, dict) and "code" in exc.detail:
+            code = exc.detail["code"]
+            text = exc.detail.get("message", text)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        return error_response(exc.status_code, code, gettext(text, locale), {}, headers or None)

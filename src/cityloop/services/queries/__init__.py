@@ -1,0 +1,1 @@
+"""The read side: work queues, case search, case pages (DESIGN.md layout)."""

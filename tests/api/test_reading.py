@@ -1,0 +1,139 @@
+"""GET /cases (queues and search), GET /cases/{number}, its events and files."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cityloop.domain.case import CaseState
+from tests.api.conftest import Api
+from tests.support.flow import Flow
+from tests.support.states import drive
+
+
+def test_queues_follow_the_role(api: Api) -> None:
+    flow = Flow(api.container, api.city)
+    now = api.clock.now
+    reported = drive(flow, CaseState.REPORTED, now)
+    filing = drive(flow, CaseState.PENDING_FILING, now)
+    dispatch = drive(flow, CaseState.PENDING_DISPATCH, now)
+    handling = drive(flow, CaseState.HANDLING, now)
+    checking = drive(flow, CaseState.CHECKING, now)
+
+    def queue(user: str) -> list[str]:
+        response = api.get("/cases", user, params={"queue": "true"})
+        assert response.status_code == 200
+        return sorted(i["number"] for i in response.json()["items"])
+
+    assert queue("operator") == sorted([reported.number])
+    assert queue("shift_lead") == sorted([filing.number])
+    assert queue("dispatcher") == sorted([dispatch.number])
+    assert queue("handler_cgw") == sorted([handling.number])
+    assert queue("handler_water") == []
+    assert queue("inspector1") == [checking.number]  # its open check task
+    assert queue("operator_xc") == []  # another district
+    everything = api.get("/cases", "leader").json()
+    assert everything["total"] == 5
+
+
+def test_search_filters_sort_and_pages(api: Api) -> None:
+    flow = Flow(api.container, api.city)
+    t0 = api.clock.now
+    early = flow.report(t0 - timedelta(hours=3), description="早上的垃圾").case
+    later = flow.report(
+        t0 - timedelta(hours=1),
+        code="07001",
+        description="小广告",
+        grid="110101002001001",
+        by="inspector2",
+    ).case
+    xicheng = flow.report(t0, by="inspector_xc", grid="110102001001001").case
+
+    def numbers(**params: object) -> list[str]:
+        response = api.get("/cases", "leader", params=params)
+        assert response.status_code == 200, response.text
+        return [i["number"] for i in response.json()["items"]]
+
+    assert numbers(category="07001") == [later.number]
+    assert numbers(street="110101002") == [later.number]
+    assert numbers(grid="110101001001001") == [early.number]
+    assert numbers(q="早上") == [early.number]
+    assert numbers(sort="reported_at") == [early.number, later.number, xicheng.number]
+    assert numbers(sort="-reported_at", page_size=1, page=2) == [later.number]
+    # Most urgent first by default: the earliest stage deadline.
+    assert numbers() == [early.number, later.number, xicheng.number]
+    start = (t0 - timedelta(hours=2)).isoformat()
+    assert numbers(reported_from=start) == [later.number, xicheng.number]
+    # Lights: 15 minutes to accept, so the two older reports are overdue.
+    assert numbers(light="red") == [early.number, later.number]
+    assert numbers(light="green") == [xicheng.number]
+    items = api.get("/cases", "leader").json()["items"]
+    assert items[0]["stage"]["light"] == "red" and items[0]["stage"]["overdue"]
+    assert items[0]["stage"]["light_label"] == "已超期"
+    for bad in (
+        {"sort": "colour"},
+        {"light": "blue"},
+        {"state": "happy"},
+        {"page_size": 500},
+        {"reported_from": "2026-11-23T08:00:00"},
+    ):
+        response = api.get("/cases", "leader", params=bad)
+        assert response.status_code == 422, bad
+
+
+def test_district_users_see_only_their_district(api: Api) -> None:
+    flow = Flow(api.container, api.city)
+    dongcheng = flow.report(api.clock.now).case
+    response = api.get(f"/cases/{dongcheng.number}", "operator_xc")
+    assert response.status_code == 404 and response.json()["code"] == "case_not_found"
+    assert api.get(f"/cases/{dongcheng.number}/events", "operator_xc").status_code == 404
+    assert api.get("/cases", "operator_xc").json()["total"] == 0
+    assert api.get(f"/cases/{dongcheng.number}", "operator").status_code == 200
+    assert api.get("/cases/2099010100001", "operator").status_code == 404
+
+
+def test_case_page_has_everything_and_masks_the_phone(api: Api) -> None:
+    number = api.report(
+        user="operator",
+        source="hotline_12345",
+        reporter_name="李女士",
+        reporter_phone="13912345678",
+    )["number"]
+    detail = api.get(f"/cases/{number}", "operator").json()
+    assert detail["reporter_phone"] == "13912345678"
+    assert [a["action"] for a in detail["actions"]] == [
+        "accept",
+        "request_verify",
+        "reject",
+        "merge",
+        "request_void",
+    ]
+    assert detail["timeline"][0]["actor_name"] == "operator"
+    assert api.get(f"/cases/{number}", "leader").json()["reporter_phone"] == "139****5678"
+    assert api.get(f"/cases/{number}", "leader").json()["actions"] == []
+    events = api.get(f"/cases/{number}/events", "leader").json()
+    assert [e["action"] for e in events] == ["report"]
+    assert events[0]["action_label"] == "上报"
+    en = api.get(f"/cases/{number}/events", "leader", headers={"Accept-Language": "en"}).json()
+    assert en[0]["action_label"] == "Report"
+
+
+def test_tasks_list_and_answer(api: Api) -> None:
+    flow = Flow(api.container, api.city)
+    case = drive(flow, CaseState.VERIFYING, api.clock.now)
+    tasks = api.get("/tasks", "inspector1").json()
+    assert [t["case"]["number"] for t in tasks] == [case.number]
+    task = tasks[0]["task"]
+    assert task["kind"] == "verify" and task["kind_label"] == "核实"
+    assert api.get("/tasks", "inspector2").json() == []
+    wrong = api.post(f"/tasks/{task['id']}/complete", "inspector2", json={"result": "confirmed"})
+    assert wrong.status_code == 404
+    bad = api.post(f"/tasks/{task['id']}/complete", "inspector1", json={"result": "yes"})
+    assert bad.status_code == 422 and bad.json()["code"] == "verify_result_invalid"
+    done = api.post(
+        f"/tasks/{task['id']}/complete",
+        "inspector1",
+        json={"result": "confirmed", "comment": "属实"},
+    )
+    assert done.status_code == 200
+    assert done.json()["state"]["value"] == "verified"
+    assert api.get("/tasks", "inspector1").json() == []
