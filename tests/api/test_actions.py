@@ -59,10 +59,9 @@ def body_for(api: Api, flow: Flow, case: Case, action: Action) -> dict[str, Any]
     if action in (Action.SUPERVISE, Action.FEEDBACK):
         return {"comment": "请处理"}
     if (
-        (action.value.startswith(("reject", "request_"))
-        and action not in (Action.REQUEST_VERIFY, Action.REQUEST_CHECK))
-        or action in (Action.VOID, Action.SEND_BACK, Action.REFUSE, Action.REWORK)
-    ):
+        action.value.startswith(("reject", "request_"))
+        and action not in (Action.REQUEST_VERIFY, Action.REQUEST_CHECK)
+    ) or action in (Action.VOID, Action.SEND_BACK, Action.REFUSE, Action.REWORK):
         return reason
     return {}
 

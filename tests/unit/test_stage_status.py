@@ -96,8 +96,13 @@ def test_other_stages_use_their_stage_limit_and_clock() -> None:
 def test_yellow_instant_is_where_the_light_turns() -> None:
     case = handling("2026-11-23 08:00", "10工作时")
     assert case.stage_deadline is not None and case.disposal_limit is not None
-    instant = yellow_at(case.stage_started_at, case.stage_deadline,  # type: ignore[arg-type]
-                        case.disposal_limit.clock, CLOCKS, DEFAULT_POLICY)
+    instant = yellow_at(
+        case.stage_started_at,
+        case.stage_deadline,  # type: ignore[arg-type]
+        case.disposal_limit.clock,
+        CLOCKS,
+        DEFAULT_POLICY,
+    )
     assert instant == at("2026-11-23 18:00")  # 8 of 10 working hours used, end of Monday
     before = stage_status(case, instant - timedelta(microseconds=1), CLOCKS, DEFAULT_POLICY)
     after = stage_status(case, instant, CLOCKS, DEFAULT_POLICY)
