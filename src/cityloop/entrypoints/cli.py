@@ -6,15 +6,19 @@ import argparse
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import ModuleType
 
+from cityloop.bootstrap import Container, build
 from cityloop.domain.errors import DomainError
 from cityloop.entrypoints.presentation import error_message
 
 
-def _container(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from cityloop.bootstrap import build
-
+def _container(args: argparse.Namespace) -> Container:
     return build(database_url=getattr(args, "database_url", None))
+
+
+# -- command groups (one line each) ---
+COMMAND_MODULES: list[ModuleType] = []
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -132,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("i18n", help="update the message catalogs from the code").set_defaults(
         func=cmd_i18n
     )
+    # Command groups of other subsystems: each module has register(sub).
+    for module in COMMAND_MODULES:
+        module.register(sub)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from cityloop.domain.codes import ClassKind, Edition, parse_component_code
-from cityloop.domain.components import Component, ComponentStatus
+from cityloop.domain.components import Component
 from cityloop.domain.errors import ConflictError, PermissionDeniedError, ValidationError
 from cityloop.domain.org import Department, DepartmentKind, RoleGrant, User
 from cityloop.domain.regions import Region, RegionLevel, check_nesting
@@ -167,52 +168,69 @@ def assign_grids(
     return ids
 
 
-def create_region(
-    uow: UnitOfWork,
-    *,
-    actor: Actor,
-    now: datetime,
-    level: RegionLevel,
-    code: str,
-    name: str,
-    parent_code: str | None = None,
-    geometry_wkb: bytes | None = None,
-    area_m2: float | None = None,
-    centroid: tuple[float, float] | None = None,
-    department_id: int | None = None,
-    valid_from: date | None = None,
-) -> Region:
+@dataclass(frozen=True, slots=True)
+class NewRegion:
+    level: RegionLevel
+    code: str
+    name: str
+    parent_code: str | None = None
+    geometry_wkb: bytes | None = None
+    area_m2: float | None = None
+    centroid: tuple[float, float] | None = None
+    department_id: int | None = None
+    valid_from: date | None = None
+
+
+def create_regions(
+    uow: UnitOfWork, regions: Sequence[NewRegion], *, actor: Actor, now: datetime
+) -> list[Region]:
+    """Add regions in one transaction (all or nothing); a parent may come earlier in the
+    same batch. Codes must nest in their parent's code and must not exist yet."""
     _admin(actor)
-    check_nesting(level, code, parent_code)
+    for item in regions:
+        check_nesting(item.level, item.code, item.parent_code)
+    created: list[Region] = []
     with uow:
-        parent_id = None
-        if parent_code is not None:
-            parent = uow.regions.by_code(parent_code)
-            if parent is None:
-                raise ValidationError(
-                    "region_parent_unknown",
-                    "Parent region {code} does not exist",
-                    code=parent_code,
+        ids: dict[str, int] = {}
+        for item in regions:
+            parent_id = None
+            if item.parent_code is not None:
+                parent_id = ids.get(item.parent_code)
+                if parent_id is None:
+                    parent = uow.regions.by_code(item.parent_code)
+                    if parent is None:
+                        raise ValidationError(
+                            "region_parent_unknown",
+                            "Parent region {code} does not exist",
+                            code=item.parent_code,
+                        )
+                    parent_id = parent.id
+            if item.code in ids or uow.regions.by_code(item.code) is not None:
+                raise ConflictError(
+                    "region_code_taken", "Region {code} already exists", code=item.code
                 )
-            parent_id = parent.id
-        if uow.regions.by_code(code) is not None:
-            raise ConflictError("region_code_taken", "Region {code} already exists", code=code)
-        region = uow.regions.add(
-            Region(
-                id=0,
-                level=level,
-                code=code,
-                name=name,
-                parent_id=parent_id,
-                department_id=department_id,
-                area_m2=area_m2,
-                centroid=centroid,
-                valid_from=valid_from or now.date(),
-            ),
-            geometry_wkb=geometry_wkb,
-        )
+            region = uow.regions.add(
+                Region(
+                    id=0,
+                    level=item.level,
+                    code=item.code,
+                    name=item.name,
+                    parent_id=parent_id,
+                    department_id=item.department_id,
+                    area_m2=item.area_m2,
+                    centroid=item.centroid,
+                    valid_from=item.valid_from or now.date(),
+                ),
+                geometry_wkb=item.geometry_wkb,
+            )
+            ids[item.code] = region.id
+            created.append(region)
         uow.commit()
-    return region
+    return created
+
+
+def create_region(uow: UnitOfWork, region: NewRegion, *, actor: Actor, now: datetime) -> Region:
+    return create_regions(uow, [region], actor=actor, now=now)[0]
 
 
 def add_dispatch_rule(
@@ -233,43 +251,54 @@ def add_dispatch_rule(
     return created
 
 
+def create_components(
+    uow: UnitOfWork, components: Sequence[Component], *, actor: Actor, now: datetime
+) -> list[Component]:
+    """Register components (部件) of GB/T 47678.5 component classes at their positions, in one
+    transaction; each is located in its unit grid."""
+    _admin(actor)
+    codes = [parse_component_code(c.object_code) for c in components]
+    created: list[Component] = []
+    with uow:
+        seen: set[str] = set()
+        classes: dict[str, int] = {}
+        for component, code in zip(components, codes, strict=True):
+            class_code = code.class_code.value
+            if class_code not in classes:
+                category = uow.catalog.category_by_code(
+                    Edition.CURRENT, ClassKind.COMPONENT, class_code
+                )
+                if category is None:
+                    raise ValidationError(
+                        "unknown_category",
+                        "Class code {code} is not in the class dictionary",
+                        code=class_code,
+                    )
+                classes[class_code] = category.id
+            if code.value in seen or uow.components.by_code(code.value) is not None:
+                raise ConflictError(
+                    "component_code_taken", "Component {code} already exists", code=code.value
+                )
+            seen.add(code.value)
+            hit = uow.locator.locate(component.lon, component.lat)
+            created.append(
+                uow.components.add(
+                    replace(
+                        component,
+                        id=0,
+                        object_code=code.value,
+                        category_id=classes[class_code],
+                        class_code=class_code,
+                        grid_id=hit.grid_id if hit else None,
+                        initial_date=component.initial_date or now.date(),
+                    )
+                )
+            )
+        uow.commit()
+    return created
+
+
 def create_component(
     uow: UnitOfWork, component: Component, *, actor: Actor, now: datetime
 ) -> Component:
-    """Register a component (部件) of a GB/T 47678.5 component class at its position."""
-    _admin(actor)
-    code = parse_component_code(component.object_code)
-    with uow:
-        category = uow.catalog.category_by_code(
-            Edition.CURRENT, ClassKind.COMPONENT, code.class_code.value
-        )
-        if category is None:
-            raise ValidationError(
-                "unknown_category",
-                "Class code {code} is not in the class dictionary",
-                code=code.class_code.value,
-            )
-        if uow.components.by_code(code.value) is not None:
-            raise ConflictError(
-                "component_code_taken", "Component {code} already exists", code=code.value
-            )
-        hit = uow.locator.locate(component.lon, component.lat)
-        created = uow.components.add(
-            Component(
-                id=0,
-                object_code=code.value,
-                category_id=category.id,
-                class_code=category.code,
-                name=component.name or category.name,
-                lon=component.lon,
-                lat=component.lat,
-                grid_id=hit.grid_id if hit else None,
-                supervisor_id=component.supervisor_id,
-                owner_id=component.owner_id,
-                maintainer_id=component.maintainer_id,
-                status=ComponentStatus(component.status),
-                initial_date=component.initial_date or now.date(),
-            )
-        )
-        uow.commit()
-    return created
+    return create_components(uow, [component], actor=actor, now=now)[0]

@@ -38,7 +38,14 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     app.state.token_cache = TokenCache()
     errors.install(app)
-    for router in (auth.router, cases.router, tasks.router, lookups.router):
+    # Routers of the API, one line each.
+    routers = [
+        auth.router,
+        cases.router,
+        tasks.router,
+        lookups.router,
+    ]
+    for router in routers:
         app.include_router(router, prefix=API)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
