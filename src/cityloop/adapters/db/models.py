@@ -426,6 +426,11 @@ class AttachmentRow(Base):
     exif_lat: Mapped[float | None] = mapped_column(Float)
 
 
+# Tables of other subsystems live in their own modules on the same Base.
+from cityloop.adapters.db import models_base_data, models_evaluation  # noqa: E402
+
+__all__ = ["Base", "T", "metadata", "models_base_data", "models_evaluation", "new_id"]
+
 metadata = Base.metadata
 T = {table.name: table for table in metadata.sorted_tables}
 
