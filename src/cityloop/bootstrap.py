@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from cityloop.adapters.db.engine import make_engine
+from cityloop.adapters.db.engine import is_sqlite, make_engine
 from cityloop.adapters.db.repositories.sla import SlaCache
 from cityloop.adapters.db.uow import SqlUnitOfWork
 from cityloop.adapters.files import LocalFileStore
@@ -38,6 +38,11 @@ class Container:
             sla_cache=self.sla_cache,
             readonly=readonly,
         )
+
+    @property
+    def inline_writes(self) -> bool:
+        """Whether write transactions may run on the event loop (SQLite's single writer)."""
+        return self.settings.inline_writes and is_sqlite(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

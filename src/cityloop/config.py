@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=10, gt=0, description="Largest photo accepted")
     max_request_mb: float = Field(default=60, gt=0, description="Largest request body")
     demo: bool = Field(default=False, description="Mark pages as showing synthetic demo data")
+    inline_writes: bool = Field(
+        default=True,
+        description="On SQLite, run write transactions on the event loop (one writer, no thread"
+        " hop); PostgreSQL writes always run in the thread pool",
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -52,6 +52,7 @@ class Region:
     centroid: tuple[float, float] | None = None
     valid_from: date | None = None
     valid_to: date | None = None
+    layer_version: int = 1  # grids: the version of the unit-grid layer the row belongs to
 
 
 def check_nesting(level: RegionLevel, code: str, parent_code: str | None) -> None:
@@ -85,3 +86,4 @@ class GridHit:
     community_code: str
     street_code: str
     district_code: str
+    layer_version: int = 1  # the grid layer version the point was located on

@@ -10,6 +10,9 @@ from types import ModuleType
 
 from cityloop.bootstrap import Container, build
 from cityloop.domain.errors import DomainError
+from cityloop.entrypoints.commands import demo as demo_commands
+from cityloop.entrypoints.commands import evaluation as evaluation_commands
+from cityloop.entrypoints.commands import geo as geo_commands
 from cityloop.entrypoints.presentation import error_message
 
 
@@ -18,7 +21,7 @@ def _container(args: argparse.Namespace) -> Container:
 
 
 # -- command groups (one line each) ---
-COMMAND_MODULES: list[ModuleType] = []
+COMMAND_MODULES: list[ModuleType] = [demo_commands, geo_commands, evaluation_commands]
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

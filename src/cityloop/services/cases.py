@@ -54,6 +54,7 @@ from cityloop.domain.errors import (
     Msg,
     NotFoundError,
     PermissionDeniedError,
+    TransitionNotAllowedError,
     ValidationError,
 )
 from cityloop.domain.regions import RegionLevel
@@ -61,10 +62,13 @@ from cityloop.domain.roles import Actor, Role
 from cityloop.domain.routing import competent_department, propose_departments
 from cityloop.domain.sla.clock import Clocks
 from cityloop.domain.sla.stages import Stage
-from cityloop.domain.sla.status import yellow_at
+from cityloop.domain.sla.status import StageStatus, stage_status, yellow_at
 from cityloop.domain.taxonomy import Category
 from cityloop.domain.workflow import Action, GuardContext, Transition
 from cityloop.services.ports import DuplicateKeyError, UnitOfWork
+
+CaseRef = int | str
+"""A case's id, or its number (案件编号) as the API and people use it."""
 
 MAX_DESCRIPTION = 2000
 MAX_COMMENT = 2000
@@ -147,6 +151,7 @@ class Outcome:
     task: Task | None = None
     attachments: tuple[Attachment, ...] = ()
     replayed: bool = False  # an idempotent repeat of an earlier intake
+    status: StageStatus | None = None  # the stage clock right after the action
 
 
 @dataclass(slots=True)
@@ -187,11 +192,20 @@ def _text(value: str | None, field: str, *, required: bool, limit: int) -> str:
     return text
 
 
-def _load(uow: UnitOfWork, case_id: int, actor: Actor) -> Case:
-    case = uow.cases.get(case_id)
+def _load(uow: UnitOfWork, case_id: CaseRef, actor: Actor) -> Case:
+    if isinstance(case_id, str):
+        case = uow.cases.get_by_number(case_id)
+    else:
+        case = uow.cases.get(case_id)
     if case is None or not workflow.visible(case, actor):
         raise NotFoundError("case_not_found", "Case {id} was not found", id=case_id)
     return case
+
+
+def _status(uow: UnitOfWork, case: Case, now: datetime) -> StageStatus | None:
+    """The stage clock of ``case`` at ``now`` (the calendar objects are cached, so this runs
+    after the transaction too)."""
+    return stage_status(case, now, uow.sla.clocks(), uow.sla.policy())
 
 
 def _fresh(case: Case, version: int | None) -> None:
@@ -369,7 +383,7 @@ def _check_attachments(files: Sequence[NewAttachment]) -> None:
 
 def _transition(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     action: Action,
     *,
     actor: Actor,
@@ -401,7 +415,7 @@ def _transition(
             event_id=event.id,
         )
         uow.commit()
-    return Outcome(updated, event, attachments=stored)
+    return Outcome(updated, event, attachments=stored, status=_status(uow, updated, now))
 
 
 # -- 1 信息收集: intake ---
@@ -531,7 +545,7 @@ def _report_once(
                         number=case.number,
                     )
                 events = uow.cases.events(case.id)
-                return Outcome(case, events[0], replayed=True)
+                return Outcome(case, events[0], replayed=True, status=_status(uow, case, now))
 
         category = _resolve_category(uow, report)
         action = Action.REPORT_SELF_HANDLED if report.self_handled else Action.REPORT
@@ -670,12 +684,12 @@ def _report_once(
             event_id=event.id,
         )
         uow.commit()
-    return Outcome(case, event, attachments=stored)
+    return Outcome(case, event, attachments=stored, status=_status(uow, case, now))
 
 
 def accept_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -720,7 +734,7 @@ def _inspector_for(uow: UnitOfWork, case: Case, inspector_id: int | None) -> int
 
 def _open_task(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     kind: TaskKind,
     *,
     actor: Actor,
@@ -753,12 +767,12 @@ def _open_task(
         change = _Change(comment=comment, details={"task": task.id, "inspector": assignee})
         updated, event = _apply(uow, case, row, next_state, actor, now, change)
         uow.commit()
-    return Outcome(updated, event, task=task)
+    return Outcome(updated, event, task=task, status=_status(uow, updated, now))
 
 
 def request_verify(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -783,7 +797,7 @@ def request_verify(
 
 def request_check(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -852,7 +866,46 @@ def complete_task(
         )
         uow.commit()
     finished = replace(task, state=TaskState.DONE, completed_at=now, result=result, comment=comment)
-    return Outcome(updated, event, task=finished, attachments=stored)
+    return Outcome(
+        updated, event, task=finished, attachments=stored, status=_status(uow, updated, now)
+    )
+
+
+def answer_task(
+    uow: UnitOfWork,
+    case_id: CaseRef,
+    kind: TaskKind,
+    *,
+    actor: Actor,
+    now: datetime,
+    result: str,
+    comment: str = "",
+    attachments: Sequence[NewAttachment] = (),
+) -> Outcome:
+    """Answer the open verify or check task of a case (the case-centred door to
+    :func:`complete_task`)."""
+    with uow:
+        case = _load(uow, case_id, actor)
+        task = uow.tasks.open_for(case.id, kind)
+    if task is None:
+        action = (
+            Action.COMPLETE_VERIFY
+            if kind is TaskKind.VERIFY
+            else Action.PASS_CHECK
+            if result == CheckResult.PASSED
+            else Action.FAIL_CHECK
+        )
+        raise TransitionNotAllowedError(case.state.value, action.value, actor.role.value)
+    return complete_task(
+        uow, task.id, actor=actor, now=now, result=result, comment=comment, attachments=attachments
+    )
+
+
+def refuse_intake(uow: UnitOfWork, case_id: CaseRef, action: Action, *, actor: Actor) -> None:
+    """Intake rows cannot apply to a case that exists: say so (after the visibility check)."""
+    with uow:
+        case = _load(uow, case_id, actor)
+    raise TransitionNotAllowedError(case.state.value, action.value, actor.role.value)
 
 
 def _enum(enum_type: Any, value: Any, what: str) -> Any:
@@ -870,7 +923,7 @@ def _enum(enum_type: Any, value: Any, what: str) -> Any:
 
 def reject_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -886,7 +939,7 @@ def reject_case(
 
 def merge_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -956,7 +1009,7 @@ def merge_case(
             )
         )
         uow.commit()
-    return Outcome(updated, event)
+    return Outcome(updated, event, status=_status(uow, updated, now))
 
 
 # -- 2 案卷建立: file, void ---
@@ -964,7 +1017,7 @@ def merge_case(
 
 def file_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1036,7 +1089,7 @@ def file_case(
 
 def void_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1052,7 +1105,7 @@ def void_case(
 
 def request_void(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1079,7 +1132,7 @@ def request_void(
 
 def approve_void(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1096,7 +1149,7 @@ def approve_void(
 
 def reject_void(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1121,7 +1174,9 @@ def proposals_for(uow: UnitOfWork, case: Case) -> list[int]:
     component = uow.components.get(case.component_id) if case.component_id else None
     street = uow.regions.by_code(case.street_code) if case.street_code else None
     competent = competent_department(
-        uow.catalog.dispatch_rules(),
+        uow.catalog.dispatch_rules(
+            filing_standard_id=case.filing_standard_id, category_id=case.category_id
+        ),
         filing_standard_id=case.filing_standard_id,
         category_id=case.category_id,
         district_code=case.district_code,
@@ -1136,7 +1191,7 @@ def proposals_for(uow: UnitOfWork, case: Case) -> list[int]:
     )
 
 
-def proposed_departments(uow: UnitOfWork, case_id: int, *, actor: Actor) -> list[int]:
+def proposed_departments(uow: UnitOfWork, case_id: CaseRef, *, actor: Actor) -> list[int]:
     """Departments to propose for dispatch, in order: 部件先属主、后属地；事件先属地、后属主."""
     with uow:
         return proposals_for(uow, _load(uow, case_id, actor))
@@ -1144,7 +1199,7 @@ def proposed_departments(uow: UnitOfWork, case_id: int, *, actor: Actor) -> list
 
 def dispatch_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1208,7 +1263,7 @@ def dispatch_case(
 
 def dispatch_to_district(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1244,7 +1299,7 @@ def dispatch_to_district(
 
 def send_back(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1267,7 +1322,7 @@ def send_back(
 
 def sign_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1294,7 +1349,7 @@ _UNDISPATCH = {
 
 def refuse_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1322,7 +1377,7 @@ def refuse_case(
 
 def request_return(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1338,7 +1393,7 @@ def request_return(
 
 def approve_return(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1366,7 +1421,7 @@ def approve_return(
 
 def reject_return(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1381,7 +1436,7 @@ def reject_return(
 
 def request_extension(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1411,7 +1466,7 @@ def request_extension(
 
 def approve_extension(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1444,7 +1499,7 @@ def approve_extension(
 
 def reject_extension(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1471,7 +1526,7 @@ def _add_months(instant: datetime, months: int) -> datetime:
 
 def request_suspension(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1515,7 +1570,7 @@ def request_suspension(
 
 def approve_suspension(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1548,7 +1603,7 @@ def approve_suspension(
 
 def reject_suspension(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1565,7 +1620,7 @@ def reject_suspension(
 
 def resume_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1632,7 +1687,7 @@ def resume_due_suspensions(uow: UnitOfWork, *, actor: Actor, now: datetime) -> l
 
 def feedback_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1674,7 +1729,7 @@ def feedback_case(
 
 def rework_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1724,7 +1779,7 @@ def rework_case(
 
 def close_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1767,7 +1822,7 @@ def close_case(
 
 def approve_self_handling(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1798,7 +1853,7 @@ def approve_self_handling(
 
 def reject_self_handling(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1827,7 +1882,7 @@ def reject_self_handling(
 
 def supervise_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1845,7 +1900,7 @@ def supervise_case(
 
 def remind_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,
@@ -1875,7 +1930,7 @@ SATISFACTION = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意
 
 def callback_case(
     uow: UnitOfWork,
-    case_id: int,
+    case_id: CaseRef,
     *,
     actor: Actor,
     now: datetime,

@@ -179,6 +179,7 @@ class NewRegion:
     centroid: tuple[float, float] | None = None
     department_id: int | None = None
     valid_from: date | None = None
+    layer_version: int = 1  # grids: the unit-grid layer version
 
 
 def create_regions(
@@ -189,43 +190,51 @@ def create_regions(
     _admin(actor)
     for item in regions:
         check_nesting(item.level, item.code, item.parent_code)
-    created: list[Region] = []
     with uow:
-        ids: dict[str, int] = {}
-        for item in regions:
-            parent_id = None
-            if item.parent_code is not None:
-                parent_id = ids.get(item.parent_code)
-                if parent_id is None:
-                    parent = uow.regions.by_code(item.parent_code)
-                    if parent is None:
-                        raise ValidationError(
-                            "region_parent_unknown",
-                            "Parent region {code} does not exist",
-                            code=item.parent_code,
-                        )
-                    parent_id = parent.id
-            if item.code in ids or uow.regions.by_code(item.code) is not None:
-                raise ConflictError(
-                    "region_code_taken", "Region {code} already exists", code=item.code
-                )
-            region = uow.regions.add(
-                Region(
-                    id=0,
-                    level=item.level,
-                    code=item.code,
-                    name=item.name,
-                    parent_id=parent_id,
-                    department_id=item.department_id,
-                    area_m2=item.area_m2,
-                    centroid=item.centroid,
-                    valid_from=item.valid_from or now.date(),
-                ),
-                geometry_wkb=item.geometry_wkb,
-            )
-            ids[item.code] = region.id
-            created.append(region)
+        created = insert_regions(uow, regions, now=now)
         uow.commit()
+    return created
+
+
+def insert_regions(uow: UnitOfWork, regions: Sequence[NewRegion], *, now: datetime) -> list[Region]:
+    """The writing part of :func:`create_regions`, inside the caller's transaction (the caller
+    checks permission and nesting, and commits). A code is taken when a region of that code
+    is valid on the new region's start date (a closed one is history, not a clash)."""
+    created: list[Region] = []
+    ids: dict[str, int] = {}
+    for item in regions:
+        parent_id = None
+        if item.parent_code is not None:
+            parent_id = ids.get(item.parent_code)
+            if parent_id is None:
+                parent = uow.regions.by_code(item.parent_code)
+                if parent is None:
+                    raise ValidationError(
+                        "region_parent_unknown",
+                        "Parent region {code} does not exist",
+                        code=item.parent_code,
+                    )
+                parent_id = parent.id
+        valid_from = item.valid_from or now.date()
+        if item.code in ids or uow.regions.by_code(item.code, on=valid_from) is not None:
+            raise ConflictError("region_code_taken", "Region {code} already exists", code=item.code)
+        region = uow.regions.add(
+            Region(
+                id=0,
+                level=item.level,
+                code=item.code,
+                name=item.name,
+                parent_id=parent_id,
+                department_id=item.department_id,
+                area_m2=item.area_m2,
+                centroid=item.centroid,
+                valid_from=valid_from,
+                layer_version=item.layer_version,
+            ),
+            geometry_wkb=item.geometry_wkb,
+        )
+        ids[item.code] = region.id
+        created.append(region)
     return created
 
 
@@ -257,44 +266,53 @@ def create_components(
     """Register components (部件) of GB/T 47678.5 component classes at their positions, in one
     transaction; each is located in its unit grid."""
     _admin(actor)
+    with uow:
+        created = insert_components(uow, components, now=now)
+        uow.commit()
+    return created
+
+
+def insert_components(
+    uow: UnitOfWork, components: Sequence[Component], *, now: datetime
+) -> list[Component]:
+    """The writing part of :func:`create_components`, inside the caller's transaction (the
+    caller checks permission and commits)."""
     codes = [parse_component_code(c.object_code) for c in components]
     created: list[Component] = []
-    with uow:
-        seen: set[str] = set()
-        classes: dict[str, int] = {}
-        for component, code in zip(components, codes, strict=True):
-            class_code = code.class_code.value
-            if class_code not in classes:
-                category = uow.catalog.category_by_code(
-                    Edition.CURRENT, ClassKind.COMPONENT, class_code
+    seen: set[str] = set()
+    classes: dict[str, int] = {}
+    for component, code in zip(components, codes, strict=True):
+        class_code = code.class_code.value
+        if class_code not in classes:
+            category = uow.catalog.category_by_code(
+                Edition.CURRENT, ClassKind.COMPONENT, class_code
+            )
+            if category is None:
+                raise ValidationError(
+                    "unknown_category",
+                    "Class code {code} is not in the class dictionary",
+                    code=class_code,
                 )
-                if category is None:
-                    raise ValidationError(
-                        "unknown_category",
-                        "Class code {code} is not in the class dictionary",
-                        code=class_code,
-                    )
-                classes[class_code] = category.id
-            if code.value in seen or uow.components.by_code(code.value) is not None:
-                raise ConflictError(
-                    "component_code_taken", "Component {code} already exists", code=code.value
-                )
-            seen.add(code.value)
-            hit = uow.locator.locate(component.lon, component.lat)
-            created.append(
-                uow.components.add(
-                    replace(
-                        component,
-                        id=0,
-                        object_code=code.value,
-                        category_id=classes[class_code],
-                        class_code=class_code,
-                        grid_id=hit.grid_id if hit else None,
-                        initial_date=component.initial_date or now.date(),
-                    )
+            classes[class_code] = category.id
+        if code.value in seen or uow.components.by_code(code.value) is not None:
+            raise ConflictError(
+                "component_code_taken", "Component {code} already exists", code=code.value
+            )
+        seen.add(code.value)
+        hit = uow.locator.locate(component.lon, component.lat)
+        created.append(
+            uow.components.add(
+                replace(
+                    component,
+                    id=0,
+                    object_code=code.value,
+                    category_id=classes[class_code],
+                    class_code=class_code,
+                    grid_id=hit.grid_id if hit else None,
+                    initial_date=component.initial_date or now.date(),
                 )
             )
-        uow.commit()
+        )
     return created
 
 

@@ -12,6 +12,15 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from cityloop.domain.address import AddressKind, GeocodeCandidate, ReverseMatch, StandardAddress
+from cityloop.domain.base_data import (
+    ComponentCensus,
+    GeneratedGrids,
+    GridLayer,
+    GridShape,
+    LayerFinding,
+    ShapeInfo,
+)
 from cityloop.domain.case import Attachment, Case, CaseEvent, Task, TaskKind
 from cityloop.domain.codes import ClassKind, Edition
 from cityloop.domain.components import Component
@@ -24,6 +33,13 @@ from cityloop.domain.sla.clock import Clocks
 from cityloop.domain.sla.stages import Stage
 from cityloop.domain.sla.units import TimeLimit
 from cityloop.domain.taxonomy import Category, FilingStandard
+from cityloop.services.queries.map_model import (
+    BBox,
+    CaseLayer,
+    CaseLayerQuery,
+    ComponentLayer,
+    FeatureCollection,
+)
 from cityloop.services.queries.model import CaseCriteria, CaseSummary
 
 
@@ -105,7 +121,11 @@ class CatalogRepository(Protocol):
 
     def standards_for(self, category_id: int) -> list[FilingStandard]: ...
 
-    def dispatch_rules(self) -> Sequence[DispatchRule]: ...
+    def dispatch_rules(
+        self, *, filing_standard_id: int | None, category_id: int | None
+    ) -> Sequence[DispatchRule]:
+        """The rules naming this filing standard or this class."""
+        ...
 
     def add_dispatch_rule(self, rule: DispatchRule) -> DispatchRule: ...
 
@@ -139,6 +159,12 @@ class TokenRepository(Protocol):
     def find(self, token_hash: str) -> TokenRecord | None: ...
 
     def revoke(self, token_hash: str, at: datetime) -> bool: ...
+
+
+class FlagRepository(Protocol):
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def set(self, key: str, value: dict[str, Any]) -> None: ...
 
 
 class PasswordHasher(Protocol):
@@ -226,6 +252,10 @@ class CaseQueries(Protocol):
 
     def open_tasks(self, assignee_id: int) -> list[tuple[Task, CaseSummary]]: ...
 
+    def count_by_state(self, criteria: CaseCriteria) -> dict[str, int]:
+        """How many matching cases are in each state (paging and sorting ignored)."""
+        ...
+
     def user_names(self, user_ids: Sequence[int]) -> dict[int, str]: ...
 
     def department_names(self, department_ids: Sequence[int]) -> dict[int, str]: ...
@@ -233,6 +263,14 @@ class CaseQueries(Protocol):
 
 class GridLocator(Protocol):
     def locate(self, lon: float, lat: float) -> GridHit | None: ...
+
+    def locate_many(self, points: Sequence[tuple[float, float]]) -> list[GridHit | None]:
+        """:meth:`locate` for many points at once (vectorised)."""
+        ...
+
+    def reload(self) -> None:
+        """Rebuild from the current grid layer (after base data changed)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +321,9 @@ class UnitOfWork(Protocol):
     def tokens(self) -> TokenRepository: ...
 
     @property
+    def flags(self) -> FlagRepository: ...
+
+    @property
     def queries(self) -> CaseQueries: ...
 
     @property
@@ -293,6 +334,21 @@ class UnitOfWork(Protocol):
 
     @property
     def passwords(self) -> PasswordHasher: ...
+
+    @property
+    def base_data(self) -> BaseDataRepository: ...
+
+    @property
+    def spatial(self) -> SpatialOps: ...
+
+    @property
+    def geocoder(self) -> Geocoder: ...
+
+    @property
+    def map_layers(self) -> MapLayers: ...
+
+    @property
+    def evaluation(self) -> EvaluationRepository: ...
 
     def __enter__(self) -> Self: ...
 
@@ -311,3 +367,263 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+# -- base data, geocoding and map layers (issue 4) ---
+
+
+class BaseDataRepository(Protocol):
+    """Grid-layer versions, the standard address register and component census attributes."""
+
+    def layers(self) -> list[GridLayer]:
+        """Every grid-layer version, oldest first (versions only found on grid rows too)."""
+        ...
+
+    def add_layer(self, layer: GridLayer) -> None: ...
+
+    def next_layer_version(self) -> int: ...
+
+    def current_grids(self, district_codes: Sequence[str]) -> list[Region]:
+        """The grids valid now (no end date) in these districts."""
+        ...
+
+    def grid_shapes(
+        self, *, version: int | None = None, district_codes: Sequence[str] = ()
+    ) -> list[GridShape]:
+        """Grids of one layer version (None: the current grids), in code order."""
+        ...
+
+    def grid_rows(self, *, version: int | None = None) -> list[tuple[Region, bytes | None]]:
+        """Grid regions and their geometry, of a version or current, in code order."""
+        ...
+
+    def region_geometries(self, codes: Sequence[str]) -> dict[str, bytes]:
+        """The geometry of each current region of these codes that has one."""
+        ...
+
+    def regions_of_level(self, level: RegionLevel) -> list[tuple[Region, bytes | None]]:
+        """Current regions of a level with their geometry, in code order."""
+        ...
+
+    def close_regions(self, region_ids: Sequence[int], valid_to: date) -> None: ...
+
+    def update_region(
+        self,
+        region_id: int,
+        *,
+        name: str,
+        geometry_wkb: bytes | None,
+        area_m2: float | None,
+        centroid: tuple[float, float] | None,
+    ) -> None:
+        """Rename a region and (when given) replace its outline."""
+        ...
+
+    def move_inspector_grids(self, moves: Mapping[int, int]) -> int:
+        """Point inspectors' responsible grids from old grid ids to new ones; returns rows."""
+        ...
+
+    def component_positions(self, district_codes: Sequence[str]) -> list[tuple[int, float, float]]:
+        """(id, lon, lat) of the components whose grid is in these districts or unknown."""
+        ...
+
+    def set_component_grids(self, grid_of: Mapping[int, int | None]) -> None: ...
+
+    def add_component_attributes(self, records: Sequence[ComponentCensus]) -> None:
+        """Store the census attributes of components already added (``component.id`` set)."""
+        ...
+
+    def component_census(
+        self, *, district_codes: Sequence[str] = (), class_codes: Sequence[str] = ()
+    ) -> list[ComponentCensus]:
+        """Components with their census attributes, grid code and class name, by code."""
+        ...
+
+    def add_addresses(self, addresses: Sequence[StandardAddress]) -> int: ...
+
+    def addresses(
+        self, *, district_codes: Sequence[str] = (), kinds: Sequence[AddressKind] = ()
+    ) -> list[StandardAddress]:
+        """Current addresses (no end date), by code."""
+        ...
+
+    def address_codes_in_use(self, codes: Sequence[str]) -> set[str]:
+        """Which of these codes a current address already has."""
+        ...
+
+    def bump_revision(self, name: str) -> None:
+        """Mark cached data (``grids``, ``addresses``) as changed for every process."""
+        ...
+
+
+class SpatialOps(Protocol):
+    """Geometry work the base-data services need, on WGS84 WKB (areas in square metres)."""
+
+    def describe(self, geometries: Sequence[bytes | None]) -> list[ShapeInfo]: ...
+
+    def outside_area(self, geometries: Sequence[bytes], container: bytes) -> list[float]:
+        """For each geometry, the area (m²) of it that lies outside ``container``."""
+        ...
+
+    def points_inside(
+        self, points: Sequence[tuple[float, float]], container: bytes
+    ) -> list[bool]: ...
+
+    def assign_points(
+        self, points: Sequence[tuple[float, float]], polygons: Sequence[bytes]
+    ) -> list[int]:
+        """Index of the polygon each point falls in (lowest index on shared edges), or -1."""
+        ...
+
+    def check_grids(
+        self,
+        grids: Sequence[GridShape],
+        parents: Mapping[str, bytes],
+        *,
+        coverage: bytes | None = None,
+        tolerance_m2: float = 1.0,
+        min_area_m2: float | None = None,
+    ) -> list[LayerFinding]: ...
+
+    def compare_grids(
+        self, old: Sequence[GridShape], new: Sequence[GridShape], *, tolerance_m2: float = 1.0
+    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """(added, removed, changed, renamed (old, new)) codes."""
+        ...
+
+    def generate_grids(
+        self,
+        boundary: bytes,
+        communities: Mapping[str, bytes],
+        *,
+        cell_area_m2: float,
+        min_area_m2: float | None,
+    ) -> GeneratedGrids: ...
+
+
+class Geocoder(Protocol):
+    """The address register indexed for matching text and points (long-lived, cached)."""
+
+    def forward(
+        self, text: str, *, limit: int = 5, district_code: str | None = None
+    ) -> list[GeocodeCandidate]: ...
+
+    def reverse(
+        self, lon: float, lat: float, *, max_distance_m: float = 500.0
+    ) -> ReverseMatch | None: ...
+
+    def invalidate(self) -> None:
+        """Rebuild from the register on next use."""
+        ...
+
+
+class MapLayers(Protocol):
+    """Map layers over the stored data (long-lived caches and in-memory indexes)."""
+
+    def regions(
+        self,
+        level: RegionLevel,
+        *,
+        zoom: int,
+        bbox: BBox | None = None,
+        version: int | None = None,
+        district_code: str | None = None,
+    ) -> FeatureCollection: ...
+
+    def components(
+        self,
+        bbox: BBox,
+        *,
+        zoom: int,
+        class_codes: Sequence[str] = (),
+        limit: int,
+        district_code: str | None = None,
+    ) -> ComponentLayer: ...
+
+    def cases(self, query: CaseLayerQuery) -> CaseLayer: ...
+
+
+# -- comprehensive evaluation (综合评价) ---
+
+from cityloop.domain.evaluation.records import (  # noqa: E402
+    CaseLine,
+    Directory,
+    FrozenReport,
+    SchemeRecord,
+)
+from cityloop.domain.evaluation.results import (  # noqa: E402
+    CentreStats,
+    CountTable,
+    Hotspots,
+    Item,
+)
+from cityloop.domain.evaluation.rules import Context, Window  # noqa: E402
+from cityloop.domain.evaluation.subjects import SubjectKind  # noqa: E402
+
+
+class FactSource(Protocol):
+    """The evaluation facts of the database, ready to count (an in-memory columnar engine)."""
+
+    def counts(self, kind: SubjectKind, window: Window, ctx: Context) -> dict[str, dict[str, int]]:
+        """The base counts of every subject of ``kind`` with any activity."""
+        ...
+
+    def items(
+        self, kind: SubjectKind, key: str, name: str, window: Window, ctx: Context
+    ) -> list[Item]:
+        """The rows behind base count ``name`` of one subject."""
+        ...
+
+    def table(self, kind: SubjectKind, window: Window, ctx: Context) -> CountTable:
+        """:meth:`counts` by column."""
+        ...
+
+    def centre(self, window: Window, ctx: Context, day_starts: Sequence[int]) -> CentreStats: ...
+
+    def hotspots(self, window: Window, ctx: Context, limit: int) -> Hotspots: ...
+
+
+class EvaluationRepository(Protocol):
+    def facts_stale(self) -> bool:
+        """Whether case events wait to be folded into the evaluation facts."""
+        ...
+
+    def refresh_facts(self, tz: Any, now: datetime) -> int:
+        """Fold new case events into the facts (needs a writing unit of work)."""
+        ...
+
+    def facts(self) -> FactSource:
+        """The facts, loaded or brought up to date in this process."""
+        ...
+
+    def schemes(self) -> list[SchemeRecord]: ...
+
+    def scheme(self, version: int) -> SchemeRecord | None: ...
+
+    def add_scheme(self, record: SchemeRecord) -> SchemeRecord: ...
+
+    def save_scheme(self, record: SchemeRecord) -> None:
+        """Overwrite a stored version (only drafts are ever saved again)."""
+        ...
+
+    def frozen(self, period: str, scope: str) -> FrozenReport | None: ...
+
+    def frozen_reports(self) -> list[FrozenReport]:
+        """Headers of every frozen report (without lines), newest first."""
+        ...
+
+    def add_frozen(self, report: FrozenReport) -> bool:
+        """Store a frozen report; False (and nothing written) if one exists already."""
+        ...
+
+    def directory(self) -> Directory: ...
+
+    def case_lines(self, case_ids: Sequence[int]) -> dict[int, CaseLine]: ...
+
+    def timelines(
+        self, case_ids: Sequence[int], actions: Sequence[str]
+    ) -> dict[int, list[CaseEvent]]: ...
+
+    def category_names(self, category_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """Class id → (code, name)."""
+        ...

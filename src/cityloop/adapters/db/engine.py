@@ -53,6 +53,8 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": 30},
+            # Every unit of work ends with COMMIT or ROLLBACK itself: no reset on return.
+            pool_reset_on_return=None,
             **({"poolclass": NullPool} if parsed.database in (None, "", ":memory:") else {}),
             **kwargs,
         )

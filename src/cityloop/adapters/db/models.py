@@ -281,6 +281,14 @@ class RevisionRow(Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class FlagRow(Base):
+    """Facts about the installation itself (e.g. that it holds the synthetic demo city)."""
+
+    __tablename__ = "flags"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JsonType)
+
+
 class CounterRow(Base):
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)

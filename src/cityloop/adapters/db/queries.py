@@ -160,6 +160,15 @@ class SqlCaseQueries:
         )
         return [_summary(r) for r in rows], int(total)
 
+    def count_by_state(self, criteria: CaseCriteria) -> dict[str, int]:
+        rows = self.conn.execute(
+            select(cases.c.state, func.count())
+            .select_from(_FROM)
+            .where(*_conditions(criteria))
+            .group_by(cases.c.state)
+        )
+        return {state: int(count) for state, count in rows}
+
     def open_tasks(self, assignee_id: int) -> list[tuple[Task, CaseSummary]]:
         task_cols = [c.label(f"task_{c.name}") for c in tasks.c]
         rows = self.conn.execute(

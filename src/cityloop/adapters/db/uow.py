@@ -10,13 +10,18 @@ from sqlalchemy import Connection, Engine
 
 from cityloop.adapters.db.engine import is_sqlite, write_lock
 from cityloop.adapters.db.queries import SqlCaseQueries
+from cityloop.adapters.db.repositories.base_data import SqlBaseDataRepository
 from cityloop.adapters.db.repositories.cases import SqlCaseRepository
 from cityloop.adapters.db.repositories.catalog import SqlCatalogRepository
+from cityloop.adapters.db.repositories.evaluation import SqlEvaluationRepository
+from cityloop.adapters.db.repositories.flags import SqlFlagRepository
 from cityloop.adapters.db.repositories.org import SqlOrgRepository
 from cityloop.adapters.db.repositories.regions import SqlComponentRepository, SqlRegionRepository
 from cityloop.adapters.db.repositories.sla import SlaCache, SqlSlaRepository
 from cityloop.adapters.db.repositories.tasks import SqlAttachmentRepository, SqlTaskRepository
 from cityloop.adapters.db.repositories.tokens import SqlTokenRepository
+from cityloop.adapters.geo.registry import geocoder_for, map_layers_for
+from cityloop.adapters.geo.spatial import SPATIAL
 from cityloop.services.ports import FileStore, GridLocator, PasswordHasher
 
 
@@ -47,6 +52,10 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
         self._callbacks: list[Callable[[], None]] = []
         self._lock = None if readonly else write_lock(engine)
+        # Base data (issue 4): geometry work and the long-lived geocoding and map indexes.
+        self.spatial = SPATIAL
+        self.geocoder = geocoder_for(engine)
+        self.map_layers = map_layers_for(engine)
 
     def __enter__(self) -> Self:
         if self._conn is not None:
@@ -76,7 +85,10 @@ class SqlUnitOfWork:
         self.components = SqlComponentRepository(conn)
         self.sla = SqlSlaRepository(conn, self._sla_cache)
         self.tokens = SqlTokenRepository(conn)
+        self.flags = SqlFlagRepository(conn)
+        self.base_data = SqlBaseDataRepository(conn)
         self.queries = SqlCaseQueries(conn)
+        self.evaluation = SqlEvaluationRepository(conn)
         return self
 
     def __exit__(

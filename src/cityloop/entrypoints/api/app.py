@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from cityloop.bootstrap import Container, build
 from cityloop.entrypoints.api import errors
-from cityloop.entrypoints.api.deps import TokenCache
-from cityloop.entrypoints.api.routes import auth, cases, lookups, tasks
+from cityloop.entrypoints.api.deps import TokenCache, security_scheme
+from cityloop.entrypoints.api.routes import (
+    auth,
+    base_data,
+    cases,
+    evaluation,
+    geocoding,
+    lookups,
+    map,
+    tasks,
+)
 
 API = "/api/v1"
 STATIC = Path(str(resources.files("cityloop") / "entrypoints" / "web" / "static"))
@@ -25,9 +39,24 @@ of `Accept-Language` (zh-CN by default, en). Sign in with `POST /api/v1/auth/tok
 """
 
 
+def warm_up(container: Container) -> None:
+    """Build the in-memory indexes a request would otherwise pay for (grid locator, clocks)."""
+    container.locator.locate(0.0, 0.0)
+    with container.uow(readonly=True) as uow:
+        uow.sla.clocks()
+
+
 def create_app(container: Container | None = None) -> FastAPI:
     container = container or build()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Load the grid index and the working calendar before the first request needs them.
+        await run_in_threadpool(warm_up, container)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="cityloop API",
         version="1",
         description=DESCRIPTION,
@@ -44,10 +73,28 @@ def create_app(container: Container | None = None) -> FastAPI:
         cases.router,
         tasks.router,
         lookups.router,
+        base_data.router,
+        geocoding.router,
+        map.router,
+        evaluation.router,
     ]
     for router in routers:
         app.include_router(router, prefix=API)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = security_scheme(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get(f"{API}/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -7,6 +7,7 @@ import json
 from typing import Any, TypeVar
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
@@ -36,8 +37,6 @@ def _validate(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:
-        from fastapi.exceptions import RequestValidationError
-
         raise RequestValidationError(exc.errors()) from exc
 
 
@@ -49,10 +48,13 @@ async def read_body(
     if content_type in ("", "application/json"):
         raw = await request.body()
         try:
-            data = json.loads(raw) if raw else {}
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValidationError("json_invalid", "The request body is not valid JSON") from exc
-        return _validate(model, data), []
+            return model.model_validate_json(raw or b"{}"), []
+        except PydanticValidationError as exc:
+            if any(e.get("type") == "json_invalid" for e in exc.errors()):
+                raise ValidationError(
+                    "json_invalid", "The request body is not valid JSON"
+                ) from exc
+            raise RequestValidationError(exc.errors()) from exc
     if content_type == "multipart/form-data":
         form = await request.form(max_files=MAX_ATTACHMENTS + 1, max_fields=50)
         text = form.get("data")

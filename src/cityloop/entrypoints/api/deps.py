@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from cityloop.bootstrap import Container
 from cityloop.domain.errors import AuthenticationError
@@ -16,7 +18,7 @@ from cityloop.domain.roles import Actor
 from cityloop.entrypoints.i18n import negotiate
 from cityloop.services.auth import actor_for_token
 
-oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+T = TypeVar("T")
 
 
 class TokenCache:
@@ -51,42 +53,95 @@ class TokenCache:
             self._items.pop(token, None)
 
 
-def container(request: Request) -> Container:
+def _container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
-ContainerDep = Annotated[Container, Depends(container)]
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise AuthenticationError("not_authenticated", "Sign in first: this needs an access token")
+    return value.strip()
 
 
-def now(request: Request) -> datetime:
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """Everything a request needs: the long-lived objects, the caller, the time, the language.
+
+    One dependency instead of several keeps FastAPI's per-request dependency solving cheap.
+    """
+
+    container: Container
+    actor: Actor
+    now: datetime
+    locale: str
+    token: str
+
+
+async def ctx(request: Request) -> Ctx:
+    container = _container(request)
+    when = container.clock().astimezone(UTC)
+    raw = bearer_token(request)
+    cache: TokenCache = request.app.state.token_cache
+    cached = cache.get(raw, when)
+    if cached is None:
+        actor, expires_at = await run_in_threadpool(
+            actor_for_token, container.uow(readonly=True), raw, now=when
+        )
+        cache.put(raw, actor, expires_at)
+    else:
+        actor = cached
+    return Ctx(container, actor, when, negotiate(request.headers.get("accept-language")), raw)
+
+
+CtxDep = Annotated[Ctx, Depends(ctx)]
+
+
+# Single-value dependencies for routers that want only one thing.
+async def container(request: Request) -> Container:
+    return _container(request)
+
+
+async def now(request: Request) -> datetime:
     """The request's time, in UTC (API times are always given in UTC)."""
-    return container(request).clock().astimezone(UTC)
+    return _container(request).clock().astimezone(UTC)
 
 
-NowDep = Annotated[datetime, Depends(now)]
-
-
-def locale(request: Request) -> str:
+async def locale(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"))
 
 
+async def current_actor(c: CtxDep) -> Actor:
+    return c.actor
+
+
+ContainerDep = Annotated[Container, Depends(container)]
+NowDep = Annotated[datetime, Depends(now)]
 LocaleDep = Annotated[str, Depends(locale)]
-
-
-def token(request: Request, bearer: Annotated[str | None, Depends(oauth2)]) -> str:
-    if not bearer:
-        raise AuthenticationError("not_authenticated", "Sign in first: this needs an access token")
-    return bearer
-
-
-def current_actor(request: Request, raw: Annotated[str, Depends(token)], when: NowDep) -> Actor:
-    cache: TokenCache = request.app.state.token_cache
-    actor = cache.get(raw, when)
-    if actor is not None:
-        return actor
-    actor, expires_at = actor_for_token(container(request).uow(readonly=True), raw, now=when)
-    cache.put(raw, actor, expires_at)
-    return actor
-
-
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+async def write(container: Container, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a write through the services: inline on the event loop for SQLite (one writer at a
+    time anyway, so no thread hop and no lock convoy), in the thread pool for PostgreSQL."""
+    if container.inline_writes:
+        return fn(*args, **kwargs)
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def security_scheme(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Declare the bearer scheme in the OpenAPI document (the Authorize button of the docs)
+    and require it on every operation but sign-in and liveness."""
+    components = openapi.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["OAuth2PasswordBearer"] = {
+        "type": "oauth2",
+        "flows": {"password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}}},
+    }
+    for path, operations in openapi.get("paths", {}).items():
+        if path.endswith(("/auth/token", "/health")):
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.setdefault("security", [{"OAuth2PasswordBearer": []}])
+    return openapi

@@ -253,6 +253,7 @@ class ReportIn(BaseModel):
     kind: str = "matter"
     lon: float | None = None
     lat: float | None = None
+    crs: str = Field(default="EPSG:4326", max_length=20)  # of lon/lat; converted to WGS84
     grid_code: str | None = None
     address: str = ""
     component_code: str | None = None

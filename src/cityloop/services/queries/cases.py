@@ -150,6 +150,12 @@ def list_cases(
     return CasePage(items=items, total=total, page=page, page_size=page_size)
 
 
+def count_by_state(uow: UnitOfWork, actor: Actor, *, now: datetime) -> dict[str, int]:
+    """Cases per state among those the caller may see."""
+    with uow:
+        return uow.queries.count_by_state(_scope(actor, now))
+
+
 @dataclass(frozen=True, slots=True)
 class TimelineLine:
     event: CaseEvent

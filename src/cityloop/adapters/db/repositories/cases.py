@@ -6,14 +6,16 @@ import dataclasses
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from cityloop.adapters.db.models import T, new_id
+from cityloop.adapters.db.fast import FastStatement
+from cityloop.adapters.db.models import T
 from cityloop.domain.case import Case, CaseEvent, CaseState, CloseType, Source, Urgency
 from cityloop.domain.errors import CaseChangedError
 from cityloop.domain.sla.units import TimeLimit, TimeUnit
@@ -80,87 +82,124 @@ def event_from_row(row: Any) -> CaseEvent:
     )
 
 
+# Statements are built once: building a statement costs more than running it on SQLite.
+_BY_ID = FastStatement(select(cases).where(cases.c.id == bindparam("p_id")))
+_BY_NUMBER = FastStatement(select(cases).where(cases.c.number == bindparam("p_number")))
+_BY_KEY = select(cases).where(cases.c.idempotency_key == bindparam("p_key"))
+_VERSION = select(cases.c.version).where(cases.c.id == bindparam("p_id"))
+_WRITABLE = [
+    c.name
+    for c in cases.c
+    if c.name not in ("id", "idempotency_key", "request_fingerprint", "event_seq")
+]
+_INSERT = (
+    insert(cases)
+    .values(
+        {name: bindparam(f"v_{name}") for name in _WRITABLE}
+        | {
+            "idempotency_key": bindparam("v_idempotency_key"),
+            "request_fingerprint": bindparam("v_request_fingerprint"),
+            "event_seq": bindparam("v_event_seq"),
+        }
+    )
+    .returning(cases.c.id)
+)
+
+
+@lru_cache(maxsize=256)
+def _update_statement(columns: tuple[str, ...]) -> FastStatement:
+    """UPDATE of exactly ``columns`` (plus the line counter), built once per set of columns:
+    each action changes its own few columns, so few distinct statements exist."""
+    return FastStatement(
+        update(cases)
+        .where(cases.c.id == bindparam("p_id"), cases.c.version == bindparam("p_version"))
+        .values(
+            {name: bindparam(f"v_{name}") for name in columns}
+            | {"event_seq": cases.c.event_seq + 1}
+        )
+        .returning(cases.c.event_seq)
+    )
+
+
+_BUMP_SEQ = FastStatement(
+    update(cases)
+    .where(cases.c.id == bindparam("p_id"))
+    .values(event_seq=cases.c.event_seq + 1)
+    .returning(cases.c.event_seq)
+)
+_EVENT_COLUMNS = [c.name for c in events.c if c.name != "id"]
+_INSERT_EVENT = FastStatement(
+    insert(events)
+    .values({name: bindparam(f"v_{name}") for name in _EVENT_COLUMNS})
+    .returning(events.c.id)
+)
+_EVENTS = select(events).where(events.c.case_id == bindparam("p_id")).order_by(events.c.seq)
+
+
+def _row_values(case: Case) -> dict[str, Any]:
+    values = to_columns({name: getattr(case, name) for name in _CASE_FIELDS})
+    values.update(to_columns({"disposal_limit": case.disposal_limit}))
+    return {f"v_{name}": values[name] for name in _WRITABLE}
+
+
 class SqlCaseRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def get(self, case_id: int) -> Case | None:
-        row = self.conn.execute(select(cases).where(cases.c.id == case_id)).first()
+        row = _BY_ID.first(self.conn, {"p_id": case_id})
         return case_from_row(row) if row else None
 
     def get_by_number(self, number: str) -> Case | None:
-        row = self.conn.execute(select(cases).where(cases.c.number == number)).first()
+        row = _BY_NUMBER.first(self.conn, {"p_number": number})
         return case_from_row(row) if row else None
 
     def by_idempotency_key(self, key: str) -> tuple[Case, str] | None:
-        row = self.conn.execute(select(cases).where(cases.c.idempotency_key == key)).first()
+        row = self.conn.execute(_BY_KEY, {"p_key": key}).first()
         return (case_from_row(row), row.request_fingerprint or "") if row else None
 
     def next_number(self, day: date) -> str:
         """``YYYYMMDD`` + a 5-digit sequence of the day, e.g. ``2026112600017``."""
-        name = f"case:{day:%Y%m%d}"
-        dialect = self.conn.dialect.name
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(counters)
-        stmt = (
-            ins.values(name=name, value=1)
-            .on_conflict_do_update(
-                index_elements=[counters.c.name], set_={"value": counters.c.value + 1}
-            )
-            .returning(counters.c.value)
-        )
-        value = self.conn.execute(stmt).scalar_one()
+        stmt = _next_number(self.conn.dialect.name)
+        value = self.conn.execute(stmt, {"p_name": f"case:{day:%Y%m%d}"}).scalar_one()
         return f"{day:%Y%m%d}{value:05d}"
 
     def add(self, case: Case, *, idempotency_key: str | None, fingerprint: str | None) -> Case:
-        values = to_columns({name: getattr(case, name) for name in _CASE_FIELDS})
-        values.update(to_columns({"disposal_limit": case.disposal_limit}))
-        values.pop("id")
-        values["idempotency_key"] = idempotency_key
-        values["request_fingerprint"] = fingerprint
+        values = _row_values(case)
+        values["v_idempotency_key"] = idempotency_key
+        values["v_request_fingerprint"] = fingerprint
+        values["v_event_seq"] = case.event_seq
         if idempotency_key is None:
-            row_id = new_id(self.conn.execute(insert(cases).values(values)))
+            row_id = self.conn.execute(_INSERT, values).scalar_one()
         else:
             savepoint = self.conn.begin_nested()
             try:
-                row_id = new_id(self.conn.execute(insert(cases).values(values)))
+                row_id = self.conn.execute(_INSERT, values).scalar_one()
                 savepoint.commit()
             except IntegrityError as exc:
                 savepoint.rollback()
                 raise DuplicateKeyError(idempotency_key) from exc
-        return dataclasses.replace(case, id=row_id)
+        return dataclasses.replace(case, id=int(row_id))
 
     def update(self, case: Case, changes: Mapping[str, Any]) -> Case:
-        values = to_columns(changes)
-        values["version"] = case.version + 1
-        values["event_seq"] = cases.c.event_seq + 1
-        row = self.conn.execute(
-            update(cases)
-            .where(cases.c.id == case.id, cases.c.version == case.version)
-            .values(values)
-            .returning(cases.c.event_seq)
-        ).first()
+        updated = dataclasses.replace(case, **dict(changes), version=case.version + 1)
+        values = to_columns({**changes, "version": updated.version})
+        columns = tuple(sorted(values))
+        params = {f"v_{name}": values[name] for name in columns}
+        params["p_id"] = case.id
+        params["p_version"] = case.version
+        row = _update_statement(columns).first(self.conn, params)
         if row is None:
-            actual = self.conn.execute(
-                select(cases.c.version).where(cases.c.id == case.id)
-            ).scalar()
+            actual = self.conn.execute(_VERSION, {"p_id": case.id}).scalar()
             raise CaseChangedError(case.number, case.version, actual)
-        return dataclasses.replace(
-            case, **dict(changes), version=case.version + 1, event_seq=int(row.event_seq)
-        )
+        return dataclasses.replace(updated, event_seq=int(row.event_seq))
 
     def add_event(self, event: CaseEvent) -> CaseEvent:
         """Append a timeline line. With ``seq`` 0 the case's line counter is advanced here
         (for lines that do not change the case, e.g. a duplicate merged into it)."""
         seq = event.seq
         if seq == 0:
-            seq = int(
-                self.conn.execute(
-                    update(cases)
-                    .where(cases.c.id == event.case_id)
-                    .values(event_seq=cases.c.event_seq + 1)
-                    .returning(cases.c.event_seq)
-                ).scalar_one()
-            )
+            seq = int(_BUMP_SEQ.scalar(self.conn, {"p_id": event.case_id}))
         values = {
             "case_id": event.case_id,
             "seq": seq,
@@ -176,14 +215,11 @@ class SqlCaseRepository:
             "stage_deadline": event.stage_deadline,
             "department_id": event.department_id,
         }
-        row_id = new_id(self.conn.execute(insert(events).values(values)))
-        return dataclasses.replace(event, id=row_id, seq=seq)
+        row_id = _INSERT_EVENT.scalar(self.conn, {f"v_{k}": v for k, v in values.items()})
+        return dataclasses.replace(event, id=int(row_id), seq=seq)
 
     def events(self, case_id: int) -> list[CaseEvent]:
-        rows = self.conn.execute(
-            select(events).where(events.c.case_id == case_id).order_by(events.c.seq)
-        )
-        return [event_from_row(r) for r in rows]
+        return [event_from_row(r) for r in self.conn.execute(_EVENTS, {"p_id": case_id})]
 
     def open_pause(self, case_id: int, start: datetime) -> None:
         self.conn.execute(insert(pauses).values(case_id=case_id, start=start, end=None))
@@ -222,3 +258,20 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+_NEXT_NUMBER: dict[str, Any] = {}
+
+
+def _next_number(dialect: str) -> Any:
+    """The counter upsert for the dialect (built once each)."""
+    if dialect not in _NEXT_NUMBER:
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(counters)
+        _NEXT_NUMBER[dialect] = (
+            ins.values(name=bindparam("p_name"), value=1)
+            .on_conflict_do_update(
+                index_elements=[counters.c.name], set_={"value": counters.c.value + 1}
+            )
+            .returning(counters.c.value)
+        )
+    return _NEXT_NUMBER[dialect]

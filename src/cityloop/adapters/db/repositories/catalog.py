@@ -8,7 +8,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select
+from sqlalchemy import Connection, bindparam, insert, or_, select
 
 from cityloop.adapters.db.models import T, new_id
 from cityloop.domain.case import Urgency
@@ -40,21 +40,45 @@ def category_from_row(row: Any) -> Category:
     )
 
 
+_CATEGORY = select(categories).where(categories.c.id == bindparam("p_id"))
+_CATEGORY_BY_CODE = select(categories).where(
+    categories.c.edition == bindparam("p_edition"),
+    categories.c.kind == bindparam("p_kind"),
+    categories.c.code == bindparam("p_code"),
+)
+_STANDARD = select(standards).where(standards.c.id == bindparam("p_id"))
+_LIMITS_OF = select(limits).where(limits.c.standard_id == bindparam("p_id"))
+_RULES_FOR = select(rules).where(
+    or_(
+        rules.c.filing_standard_id == bindparam("p_standard"),
+        rules.c.category_id == bindparam("p_category"),
+    )
+)
+
+
+def _rule(r: Any) -> DispatchRule:
+    return DispatchRule(
+        id=r.id,
+        department_id=r.department_id,
+        filing_standard_id=r.filing_standard_id,
+        category_id=r.category_id,
+        district_code=r.district_code,
+        street_code=r.street_code,
+        priority=r.priority,
+    )
+
+
 class SqlCatalogRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def category(self, category_id: int) -> Category | None:
-        row = self.conn.execute(select(categories).where(categories.c.id == category_id)).first()
+        row = self.conn.execute(_CATEGORY, {"p_id": category_id}).first()
         return category_from_row(row) if row else None
 
     def category_by_code(self, edition: Edition, kind: ClassKind, code: str) -> Category | None:
         row = self.conn.execute(
-            select(categories).where(
-                categories.c.edition == edition.value,
-                categories.c.kind == kind.value,
-                categories.c.code == code,
-            )
+            _CATEGORY_BY_CODE, {"p_edition": edition.value, "p_kind": kind.value, "p_code": code}
         ).first()
         return category_from_row(row) if row else None
 
@@ -94,10 +118,14 @@ class SqlCatalogRepository:
         )
 
     def standard(self, standard_id: int) -> FilingStandard | None:
-        row = self.conn.execute(select(standards).where(standards.c.id == standard_id)).first()
+        row = self.conn.execute(_STANDARD, {"p_id": standard_id}).first()
         if row is None:
             return None
-        return self._standard(row, self._limits([row.id]).get(row.id, {}))
+        lims = {
+            Urgency(r.urgency): TimeLimit(Decimal(r.amount), TimeUnit(r.unit))
+            for r in self.conn.execute(_LIMITS_OF, {"p_id": row.id})
+        }
+        return self._standard(row, lims)
 
     def standards_for(self, category_id: int) -> list[FilingStandard]:
         rows = list(
@@ -110,20 +138,13 @@ class SqlCatalogRepository:
         lims = self._limits([r.id for r in rows])
         return [self._standard(r, lims.get(r.id, {})) for r in rows]
 
-    def dispatch_rules(self) -> Sequence[DispatchRule]:
-        rows = self.conn.execute(select(rules))
-        return [
-            DispatchRule(
-                id=r.id,
-                department_id=r.department_id,
-                filing_standard_id=r.filing_standard_id,
-                category_id=r.category_id,
-                district_code=r.district_code,
-                street_code=r.street_code,
-                priority=r.priority,
-            )
-            for r in rows
-        ]
+    def dispatch_rules(
+        self, *, filing_standard_id: int | None, category_id: int | None
+    ) -> Sequence[DispatchRule]:
+        rows = self.conn.execute(
+            _RULES_FOR, {"p_standard": filing_standard_id or -1, "p_category": category_id or -1}
+        )
+        return [_rule(r) for r in rows]
 
     def add_dispatch_rule(self, rule: DispatchRule) -> DispatchRule:
         row_id = new_id(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from cityloop.adapters.db.models import T, new_id
 from cityloop.domain.org import Department, DepartmentKind, RoleGrant, User
@@ -32,14 +32,25 @@ def department_from_row(row: Any) -> Department:
     )
 
 
+_DEPARTMENT = select(departments).where(departments.c.id == bindparam("p_id"))
+_USER = select(users).where(users.c.id == bindparam("p_id"))
+_GRANTS = (
+    select(user_roles).where(user_roles.c.user_id == bindparam("p_id")).order_by(user_roles.c.id)
+)
+_INSPECTORS = (
+    select(inspector_grids.c.user_id)
+    .join(users, users.c.id == inspector_grids.c.user_id)
+    .where(inspector_grids.c.region_id == bindparam("p_id"), users.c.active.is_(True))
+    .order_by(inspector_grids.c.user_id)
+)
+
+
 class SqlOrgRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def department(self, department_id: int) -> Department | None:
-        row = self.conn.execute(
-            select(departments).where(departments.c.id == department_id)
-        ).first()
+        row = self.conn.execute(_DEPARTMENT, {"p_id": department_id}).first()
         return department_from_row(row) if row else None
 
     def department_by_code(self, code: str) -> Department | None:
@@ -134,14 +145,12 @@ class SqlOrgRepository:
         return department_from_row(row) if row else None
 
     def user(self, user_id: int) -> User | None:
-        row = self.conn.execute(select(users).where(users.c.id == user_id)).first()
+        row = self.conn.execute(_USER, {"p_id": user_id}).first()
         if row is None:
             return None
         grants = tuple(
             RoleGrant(Role(g.role), g.district_code, g.department_id)
-            for g in self.conn.execute(
-                select(user_roles).where(user_roles.c.user_id == user_id).order_by(user_roles.c.id)
-            )
+            for g in self.conn.execute(_GRANTS, {"p_id": user_id})
         )
         return User(
             id=row.id,
@@ -154,10 +163,4 @@ class SqlOrgRepository:
         )
 
     def inspectors_for_grid(self, grid_id: int) -> list[int]:
-        rows = self.conn.execute(
-            select(inspector_grids.c.user_id)
-            .join(users, users.c.id == inspector_grids.c.user_id)
-            .where(inspector_grids.c.region_id == grid_id, users.c.active.is_(True))
-            .order_by(inspector_grids.c.user_id)
-        )
-        return [r.user_id for r in rows]
+        return [r.user_id for r in self.conn.execute(_INSPECTORS, {"p_id": grid_id})]

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select
+from sqlalchemy import Connection, bindparam, insert, or_, select
 
 from cityloop.adapters.db.models import T, new_id
 from cityloop.domain.components import Component, ComponentStatus
@@ -30,10 +30,21 @@ def region_from_row(row: Any) -> Region:
         else None,
         valid_from=row.valid_from,
         valid_to=row.valid_to,
+        layer_version=row.layer_version,
     )
 
 
 _COLUMNS = [c for c in regions.c if c.name != "geometry"]
+
+
+_REGION = select(*_COLUMNS).where(regions.c.id == bindparam("p_id"))
+_REGION_BY_CODE = (
+    select(*_COLUMNS)
+    .where(regions.c.code == bindparam("p_code"))
+    .order_by(regions.c.valid_from.desc())
+)
+_COMPONENT = select(components).where(components.c.id == bindparam("p_id"))
+_COMPONENT_BY_CODE = select(components).where(components.c.object_code == bindparam("p_code"))
 
 
 class SqlRegionRepository:
@@ -41,7 +52,7 @@ class SqlRegionRepository:
         self.conn = conn
 
     def get(self, region_id: int) -> Region | None:
-        row = self.conn.execute(select(*_COLUMNS).where(regions.c.id == region_id)).first()
+        row = self.conn.execute(_REGION, {"p_id": region_id}).first()
         return region_from_row(row) if row else None
 
     def add(self, region: Region, *, geometry_wkb: bytes | None = None) -> Region:
@@ -59,12 +70,16 @@ class SqlRegionRepository:
                     centroid_lat=region.centroid[1] if region.centroid else None,
                     valid_from=region.valid_from,
                     valid_to=region.valid_to,
+                    layer_version=region.layer_version,
                 )
             )
         )
         return replace(region, id=row_id)
 
     def by_code(self, code: str, on: date | None = None) -> Region | None:
+        if on is None:
+            row = self.conn.execute(_REGION_BY_CODE, {"p_code": code}).first()
+            return region_from_row(row) if row else None
         stmt = select(*_COLUMNS).where(regions.c.code == code)
         if on is not None:
             stmt = stmt.where(
@@ -111,9 +126,7 @@ class SqlComponentRepository:
         self.conn = conn
 
     def by_code(self, object_code: str) -> Component | None:
-        row = self.conn.execute(
-            select(components).where(components.c.object_code == object_code)
-        ).first()
+        row = self.conn.execute(_COMPONENT_BY_CODE, {"p_code": object_code}).first()
         return component_from_row(row) if row else None
 
     def add(self, component: Component) -> Component:
@@ -139,5 +152,5 @@ class SqlComponentRepository:
         return replace(component, id=row_id)
 
     def get(self, component_id: int) -> Component | None:
-        row = self.conn.execute(select(components).where(components.c.id == component_id)).first()
+        row = self.conn.execute(_COMPONENT, {"p_id": component_id}).first()
         return component_from_row(row) if row else None

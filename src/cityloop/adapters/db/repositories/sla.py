@@ -8,6 +8,7 @@ to calendar overrides, windows, stage limits or policy bumps it, from any proces
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,8 +32,12 @@ policies = T["policies"]
 revisions = T["revisions"]
 
 REVISION = "sla"
+RECHECK_SECONDS = 1.0
 DEFAULT_CALENDAR = "default"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+_REVISION = select(revisions.c.value).where(revisions.c.name == REVISION)
 
 
 @dataclass
@@ -44,6 +49,7 @@ class SlaCache:
     calendar: WorkCalendar | None = None
     clocks: Clocks | None = None
     policy: Policy = DEFAULT_POLICY
+    checked_at: float = 0.0
 
 
 def week_to_json(week: dict[int, Any]) -> dict[str, list[str]]:
@@ -69,9 +75,15 @@ class SqlSlaRepository:
     def _fresh(self) -> SlaCache:
         if self._checked and self.cache.calendar is not None:
             return self.cache
-        revision = self.conn.execute(
-            select(revisions.c.value).where(revisions.c.name == REVISION)
-        ).scalar()
+        # Another process's change is noticed within a second; this process's own changes
+        # reset the check (set_* below), so they apply at once.
+        if (
+            self.cache.calendar is not None
+            and time.monotonic() - self.cache.checked_at < RECHECK_SECONDS
+        ):
+            self._checked = True
+            return self.cache
+        revision = self.conn.execute(_REVISION).scalar()
         revision = int(revision or 0)
         with self.cache.lock:
             if self.cache.revision != revision or self.cache.calendar is None:
@@ -80,6 +92,7 @@ class SqlSlaRepository:
                 self.cache.clocks = Clocks(calendar)
                 self.cache.policy = self._load_policy()
                 self.cache.revision = revision
+            self.cache.checked_at = time.monotonic()
         self._checked = True
         return self.cache
 
@@ -170,6 +183,7 @@ class SqlSlaRepository:
         self._mark_year(calendar_id, day.year)
         bump_revision(self.conn)
         self._checked = False
+        self.cache.checked_at = 0.0
 
     def _mark_year(self, calendar_id: int, year: int) -> None:
         exists = self.conn.execute(
@@ -182,6 +196,7 @@ class SqlSlaRepository:
         self._mark_year(self._calendar_id(), year)
         bump_revision(self.conn)
         self._checked = False
+        self.cache.checked_at = 0.0
 
     def set_stage_limit(self, stage: Stage, limit: TimeLimit) -> None:
         self.conn.execute(delete(stage_limits).where(stage_limits.c.stage == stage.value))
@@ -192,6 +207,7 @@ class SqlSlaRepository:
         )
         bump_revision(self.conn)
         self._checked = False
+        self.cache.checked_at = 0.0
 
     def set_policy_value(self, key: str, value: Any) -> None:
         stored = {r.key: r.value.get("value") for r in self.conn.execute(select(policies))}
@@ -201,3 +217,4 @@ class SqlSlaRepository:
         self.conn.execute(insert(policies).values(key=key, value={"value": value}))
         bump_revision(self.conn)
         self._checked = False
+        self.cache.checked_at = 0.0

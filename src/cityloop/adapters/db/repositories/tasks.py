@@ -6,9 +6,9 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
-from cityloop.adapters.db.models import T, new_id
+from cityloop.adapters.db.models import T
 from cityloop.domain.case import Attachment, Task, TaskKind, TaskState
 
 tasks = T["tasks"]
@@ -31,38 +31,81 @@ def task_from_row(row: Any) -> Task:
     )
 
 
+_TASK = select(tasks).where(tasks.c.id == bindparam("p_id"))
+_OPEN_TASK = (
+    select(tasks)
+    .where(tasks.c.case_id == bindparam("p_case"), tasks.c.state == "open")
+    .order_by(tasks.c.id.desc())
+)
+_OPEN_TASK_OF_KIND = (
+    select(tasks)
+    .where(
+        tasks.c.case_id == bindparam("p_case"),
+        tasks.c.state == "open",
+        tasks.c.kind == bindparam("p_kind"),
+    )
+    .order_by(tasks.c.id.desc())
+)
+_FINISH = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("p_id"))
+    .values(
+        state=bindparam("v_state"),
+        completed_at=bindparam("v_completed_at"),
+        result=bindparam("v_result"),
+        comment=bindparam("v_comment"),
+    )
+)
+_TASK_COLUMNS = [c.name for c in tasks.c if c.name != "id"]
+_INSERT_TASK = (
+    insert(tasks).values({n: bindparam(f"v_{n}") for n in _TASK_COLUMNS}).returning(tasks.c.id)
+)
+_ATTACHMENT_COLUMNS = [c.name for c in attachments.c if c.name != "id"]
+_INSERT_ATTACHMENT = (
+    insert(attachments)
+    .values({n: bindparam(f"v_{n}") for n in _ATTACHMENT_COLUMNS})
+    .returning(attachments.c.id)
+)
+
+
 class SqlTaskRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, task: Task) -> Task:
         values = {f.name: getattr(task, f.name) for f in dataclasses.fields(Task)}
-        values.pop("id")
         values["kind"] = task.kind.value
         values["state"] = task.state.value
-        row_id = new_id(self.conn.execute(insert(tasks).values(values)))
-        return dataclasses.replace(task, id=row_id)
+        row_id = self.conn.execute(
+            _INSERT_TASK, {f"v_{n}": values[n] for n in _TASK_COLUMNS}
+        ).scalar_one()
+        return dataclasses.replace(task, id=int(row_id))
 
     def get(self, task_id: int) -> Task | None:
-        row = self.conn.execute(select(tasks).where(tasks.c.id == task_id)).first()
+        row = self.conn.execute(_TASK, {"p_id": task_id}).first()
         return task_from_row(row) if row else None
 
     def open_for(self, case_id: int, kind: TaskKind | None = None) -> Task | None:
-        stmt = select(tasks).where(
-            tasks.c.case_id == case_id, tasks.c.state == TaskState.OPEN.value
-        )
-        if kind is not None:
-            stmt = stmt.where(tasks.c.kind == kind.value)
-        row = self.conn.execute(stmt.order_by(tasks.c.id.desc())).first()
+        if kind is None:
+            row = self.conn.execute(_OPEN_TASK, {"p_case": case_id}).first()
+        else:
+            row = self.conn.execute(
+                _OPEN_TASK_OF_KIND, {"p_case": case_id, "p_kind": kind.value}
+            ).first()
         return task_from_row(row) if row else None
 
     def finish(
         self, task_id: int, *, state: str, at: datetime, result: str | None, comment: str
     ) -> None:
         self.conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task_id)
-            .values(state=state, completed_at=at, result=result, comment=comment)
+            _FINISH,
+            {
+                "p_id": task_id,
+                "v_state": state,
+                "v_completed_at": at,
+                "v_result": result,
+                "v_comment": comment,
+            },
         )
 
     def for_case(self, case_id: int) -> list[Task]:
@@ -97,9 +140,10 @@ class SqlAttachmentRepository:
 
     def add(self, attachment: Attachment) -> Attachment:
         values = {f.name: getattr(attachment, f.name) for f in dataclasses.fields(Attachment)}
-        values.pop("id")
-        row_id = new_id(self.conn.execute(insert(attachments).values(values)))
-        return dataclasses.replace(attachment, id=row_id)
+        row_id = self.conn.execute(
+            _INSERT_ATTACHMENT, {f"v_{n}": values[n] for n in _ATTACHMENT_COLUMNS}
+        ).scalar_one()
+        return dataclasses.replace(attachment, id=int(row_id))
 
     def get(self, attachment_id: int) -> Attachment | None:
         row = self.conn.execute(

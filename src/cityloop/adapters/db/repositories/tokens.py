@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cityloop.adapters.db.models import T
 from cityloop.domain.org import RoleGrant
@@ -12,6 +12,9 @@ from cityloop.domain.roles import Role
 from cityloop.services.ports import TokenRecord
 
 tokens = T["api_tokens"]
+
+
+_FIND = select(tokens).where(tokens.c.token_hash == bindparam("p_hash"))
 
 
 class SqlTokenRepository:
@@ -40,7 +43,7 @@ class SqlTokenRepository:
         )
 
     def find(self, token_hash: str) -> TokenRecord | None:
-        row = self.conn.execute(select(tokens).where(tokens.c.token_hash == token_hash)).first()
+        row = self.conn.execute(_FIND, {"p_hash": token_hash}).first()
         if row is None:
             return None
         return TokenRecord(

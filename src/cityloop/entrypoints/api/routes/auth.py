@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 
 from cityloop.domain.roles import Role
 from cityloop.entrypoints.api import schemas as out
-from cityloop.entrypoints.api.deps import ActorDep, ContainerDep, LocaleDep, NowDep, token
+from cityloop.entrypoints.api.deps import ContainerDep, CtxDep, NowDep
 from cityloop.entrypoints.presentation import label
 from cityloop.services import auth as svc
 
@@ -45,18 +45,16 @@ async def issue(
 
 @router.post("/auth/revoke", status_code=204, summary="Sign out: revoke this token")
 def revoke(
+    c: CtxDep,
     request: Request,
-    container: ContainerDep,
-    when: NowDep,
-    actor: ActorDep,
-    raw: Annotated[str, Depends(token)],
 ) -> None:
-    request.app.state.token_cache.drop(raw)
-    svc.revoke_token(container.uow(), raw, now=when)
+    request.app.state.token_cache.drop(c.token)
+    svc.revoke_token(c.container.uow(), c.token, now=c.now)
 
 
 @router.get("/me", response_model=out.MeOut, summary="Who I am, in which role")
-def me(actor: ActorDep, container: ContainerDep, locale: LocaleDep) -> out.MeOut:
+def me(c: CtxDep) -> out.MeOut:
+    actor, locale, container = c.actor, c.locale, c.container
     with container.uow(readonly=True) as uow:
         user = uow.org.user(actor.user_id or 0)
     assert user is not None

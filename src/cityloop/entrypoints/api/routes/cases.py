@@ -13,13 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from cityloop.domain.case import Source, TaskKind, Urgency
 from cityloop.domain.codes import ClassKind, Edition
-from cityloop.domain.errors import NotFoundError, TransitionNotAllowedError, ValidationError
+from cityloop.domain.errors import NotFoundError, ValidationError
 from cityloop.domain.roles import Actor
-from cityloop.domain.sla.status import stage_status
 from cityloop.domain.workflow import Action
 from cityloop.entrypoints.api import schemas as out
 from cityloop.entrypoints.api.body import read_body
-from cityloop.entrypoints.api.deps import ActorDep, ContainerDep, LocaleDep, NowDep
+from cityloop.entrypoints.api.deps import CtxDep, write
+from cityloop.entrypoints.api.routes.geocoding import position_to_wgs84
 from cityloop.entrypoints.presentation import label
 from cityloop.services import cases as svc
 from cityloop.services.cases import NewAttachment, NewReport, Outcome
@@ -82,9 +82,7 @@ def _with_stage(
     container: Any, outcome: Outcome, locale: str, actor: Actor, now: datetime
 ) -> dict[str, Any]:
     data = change_out(outcome, locale, actor.name)
-    with container.uow(readonly=True) as uow:
-        status = stage_status(outcome.case, now, uow.sla.clocks(), uow.sla.policy())
-    stage = out._stage(status, locale)
+    stage = out._stage(outcome.status, locale)
     data["stage"] = stage.model_dump(mode="json") if stage else None
     return data
 
@@ -120,22 +118,21 @@ def _body_doc(*models: type[BaseModel]) -> dict[str, Any]:
     responses={200: {"description": "An idempotent repeat of an earlier report"}},
 )
 async def create_case(
+    c: CtxDep,
     request: Request,
-    actor: ActorDep,
-    when: NowDep,
-    locale: LocaleDep,
-    container: ContainerDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
+    actor, when, locale, container = c.actor, c.now, c.locale, c.container
     data, photos = await read_body(request, out.ReportIn, container.settings)
+    lon, lat = position_to_wgs84(data.lon, data.lat, data.crs)
     report = NewReport(
         source=_enum(Source, data.source, "source"),
         description=data.description,
         category_code=data.category_code,
         edition=_enum(Edition, data.edition, "edition"),
         kind=_enum(ClassKind, data.kind, "kind"),
-        lon=data.lon,
-        lat=data.lat,
+        lon=lon,
+        lat=lat,
         grid_code=data.grid_code,
         address=data.address,
         component_code=data.component_code,
@@ -145,7 +142,8 @@ async def create_case(
         self_handled=data.self_handled,
         attachments=photos,
     )
-    outcome = await run_in_threadpool(
+    outcome = await write(
+        container,
         svc.report_case,
         container.uow(),
         report,
@@ -165,10 +163,7 @@ async def create_case(
 
 @router.get("", response_model=out.CasePageOut, summary="My work queue, or a case search")
 def list_cases(
-    actor: ActorDep,
-    when: NowDep,
-    locale: LocaleDep,
-    container: ContainerDep,
+    c: CtxDep,
     queue: Annotated[bool, Query(description="only what I have to act on")] = False,
     state: Annotated[list[str] | None, Query()] = None,
     category: Annotated[list[str] | None, Query(description="class codes")] = None,
@@ -186,6 +181,7 @@ def list_cases(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=q.MAX_PAGE_SIZE)] = 50,
 ) -> out.CasePageOut:
+    actor, when, locale, container = c.actor, c.now, c.locale, c.container
     for moment in (reported_from, reported_to):
         if moment is not None and moment.tzinfo is None:
             raise ValidationError(
@@ -227,16 +223,20 @@ def list_cases(
 
 @router.get("/{number}", response_model=out.CaseOut, summary="One case, with everything")
 def get_case(
-    number: str, actor: ActorDep, when: NowDep, locale: LocaleDep, container: ContainerDep
+    c: CtxDep,
+    number: str,
 ) -> out.CaseOut:
+    actor, when, locale, container = c.actor, c.now, c.locale, c.container
     view = q.case_view(container.uow(readonly=True), number, actor, now=when)
     return out.case_out(view, actor, locale)
 
 
 @router.get("/{number}/events", response_model=list[out.EventOut], summary="The timeline")
 def get_events(
-    number: str, actor: ActorDep, when: NowDep, locale: LocaleDep, container: ContainerDep
+    c: CtxDep,
+    number: str,
 ) -> list[out.EventOut]:
+    actor, when, locale, container = c.actor, c.now, c.locale, c.container
     view = q.case_view(container.uow(readonly=True), number, actor, now=when)
     return out.case_out(view, actor, locale).timeline
 
@@ -255,8 +255,11 @@ def _attachment(
     "/{number}/attachments/{attachment_id}", summary="Download a file", response_class=Response
 )
 def get_attachment(
-    number: str, attachment_id: int, actor: ActorDep, when: NowDep, container: ContainerDep
+    c: CtxDep,
+    number: str,
+    attachment_id: int,
 ) -> Response:
+    actor, when, container = c.actor, c.now, c.container
     item = _attachment(container, number, attachment_id, actor, when)
     data = container.files.read(item.path)
     return Response(
@@ -272,8 +275,11 @@ def get_attachment(
     response_class=Response,
 )
 def get_thumbnail(
-    number: str, attachment_id: int, actor: ActorDep, when: NowDep, container: ContainerDep
+    c: CtxDep,
+    number: str,
+    attachment_id: int,
 ) -> Response:
+    actor, when, container = c.actor, c.now, c.container
     item = _attachment(container, number, attachment_id, actor, when)
     if not item.thumbnail_path:
         raise NotFoundError("thumbnail_not_found", "This file has no thumbnail")
@@ -392,23 +398,17 @@ def _aware(value: datetime | date, tz: Any) -> datetime:
 def _task_answer(kind: TaskKind, result: str | None) -> Callable[..., Outcome]:
     def run(
         uow: Any,
-        case_id: int,
+        case_id: str,
         body: Any,
         photos: list[NewAttachment],
         *,
         actor: Actor,
         now: datetime,
     ) -> Outcome:
-        with uow:
-            task = uow.tasks.open_for(case_id, kind)
-        if task is None:
-            case = svc_case(uow, case_id, actor)
-            raise TransitionNotAllowedError(
-                case.state.value, action_of(kind, result).value, actor.role.value
-            )
-        return svc.complete_task(
+        return svc.answer_task(
             uow,
-            task.id,
+            case_id,
+            kind,
             actor=actor,
             now=now,
             result=result or body.result,
@@ -417,17 +417,6 @@ def _task_answer(kind: TaskKind, result: str | None) -> Callable[..., Outcome]:
         )
 
     return run
-
-
-def svc_case(uow: Any, case_id: int, actor: Actor) -> Any:
-    with uow:
-        return uow.cases.get(case_id)
-
-
-def action_of(kind: TaskKind, result: str | None) -> Action:
-    if kind is TaskKind.VERIFY:
-        return Action.COMPLETE_VERIFY
-    return Action.PASS_CHECK if result == "passed" else Action.FAIL_CHECK
 
 
 def _file(
@@ -585,28 +574,24 @@ ACTIONS: dict[Action, tuple[type[BaseModel], Callable[..., Outcome]]] = {
     openapi_extra=_body_doc(*dict.fromkeys(model for model, _ in ACTIONS.values())),
 )
 async def act(
+    c: CtxDep,
     number: str,
     action: str,
     request: Request,
-    actor: ActorDep,
-    when: NowDep,
-    locale: LocaleDep,
-    container: ContainerDep,
 ) -> JSONResponse:
+    actor, when, locale, container = c.actor, c.now, c.locale, c.container
     try:
         parsed = Action(action)
     except ValueError as exc:
         raise NotFoundError("unknown_action", "There is no action {action}", action=action) from exc
-    case_id = await run_in_threadpool(
-        svc.number_to_id, container.uow(readonly=True), number, actor=actor
-    )
     if parsed not in ACTIONS:  # intake rows: the case exists already
-        state = await run_in_threadpool(svc_case, container.uow(readonly=True), case_id, actor)
-        raise TransitionNotAllowedError(state.state.value, parsed.value, actor.role.value)
+        await run_in_threadpool(
+            svc.refuse_intake, container.uow(readonly=True), number, parsed, actor=actor
+        )
     model, call = ACTIONS[parsed]
     body, photos = await read_body(request, model, container.settings)
-    outcome = await run_in_threadpool(
-        call, container.uow(), case_id, body, photos, actor=actor, now=when
+    outcome = await write(
+        container, call, container.uow(), number, body, photos, actor=actor, now=when
     )
     return JSONResponse(_with_stage(container, outcome, locale, actor, when))
 

@@ -11,8 +11,9 @@ from pydantic import BaseModel
 from cityloop.domain.codes import ClassKind, Edition
 from cityloop.domain.regions import Region
 from cityloop.entrypoints.api import schemas as out
-from cityloop.entrypoints.api.deps import ActorDep, ContainerDep, LocaleDep
+from cityloop.entrypoints.api.deps import CtxDep
 from cityloop.entrypoints.api.routes.cases import _enum
+from cityloop.entrypoints.api.routes.geocoding import to_wgs84
 from cityloop.entrypoints.presentation import label
 from cityloop.services.queries import lookups as q
 
@@ -95,12 +96,12 @@ def _region(r: Region) -> RegionOut:
 
 @router.get("/classes", response_model=list[out.CategoryOut], summary="Class dictionary")
 def list_classes(
-    actor: ActorDep,
-    container: ContainerDep,
+    c: CtxDep,
     edition: str | None = None,
     kind: str | None = None,
     q_text: Annotated[str, Query(alias="q", max_length=50)] = "",
 ) -> list[out.CategoryOut]:
+    container = c.container
     rows = q.classes(
         container.uow(readonly=True),
         edition=_enum(Edition, edition, "edition") if edition else None,
@@ -130,8 +131,10 @@ def list_classes(
     summary="Filing standards (立案条件, 处置时限, 结案条件) of a matter class",
 )
 def class_standards(
-    code: str, actor: ActorDep, container: ContainerDep, locale: LocaleDep
+    c: CtxDep,
+    code: str,
 ) -> ClassStandardsOut:
+    locale, container = c.locale, c.container
     category, standards = q.standards_of(container.uow(readonly=True), code)
     return ClassStandardsOut(
         category=out.CategoryOut(
@@ -151,7 +154,8 @@ def class_standards(
 
 
 @router.get("/departments", response_model=list[DepartmentOut], summary="Departments")
-def list_departments(actor: ActorDep, container: ContainerDep) -> list[DepartmentOut]:
+def list_departments(c: CtxDep) -> list[DepartmentOut]:
+    actor, container = c.actor, c.container
     return [
         DepartmentOut(
             id=d.id,
@@ -172,12 +176,13 @@ def list_departments(actor: ActorDep, container: ContainerDep) -> list[Departmen
     summary="Unit grid, community, street and district of a point",
 )
 def locate(
-    actor: ActorDep,
-    container: ContainerDep,
-    lon: Annotated[float, Query(ge=-180, le=180)],
-    lat: Annotated[float, Query(ge=-90, le=90)],
+    c: CtxDep,
+    lon: Annotated[float, Query(description="longitude, or easting in metres")],
+    lat: Annotated[float, Query(description="latitude, or northing in metres")],
+    crs: Annotated[str, Query(max_length=20)] = "EPSG:4326",
 ) -> PlaceOut:
-    place = q.locate(container.uow(readonly=True), lon, lat)
+    container = c.container
+    place = q.locate(container.uow(readonly=True), *to_wgs84(lon, lat, crs))
     return PlaceOut(
         grid=_region(place.grid) if place.grid else None,
         community=_region(place.community) if place.community else None,
@@ -187,7 +192,11 @@ def locate(
 
 
 @router.get("/regions/{code}", response_model=RegionDetailOut, summary="A region by code")
-def region(code: str, actor: ActorDep, container: ContainerDep) -> RegionDetailOut:
+def region(
+    c: CtxDep,
+    code: str,
+) -> RegionDetailOut:
+    container = c.container
     found, parents, children = q.region(container.uow(readonly=True), code)
     return RegionDetailOut(
         **_region(found).model_dump(),
@@ -198,8 +207,10 @@ def region(code: str, actor: ActorDep, container: ContainerDep) -> RegionDetailO
 
 @router.get("/calendar", response_model=CalendarOut, summary="The working calendar of a year")
 def calendar(
-    actor: ActorDep, container: ContainerDep, year: Annotated[int, Query(ge=1990, le=2200)]
+    c: CtxDep,
+    year: Annotated[int, Query(ge=1990, le=2200)],
 ) -> CalendarOut:
+    container = c.container
     result = q.calendar_year(container.uow(readonly=True), year)
     cal = result.calendar
     return CalendarOut(
@@ -219,12 +230,11 @@ def calendar(
     summary="Preview a deadline: a start plus a limit such as 4工作时",
 )
 def deadline(
-    actor: ActorDep,
-    container: ContainerDep,
-    locale: LocaleDep,
+    c: CtxDep,
     start: datetime,
     limit: Annotated[str, Query(max_length=30, examples=["4工作时"])],
 ) -> DeadlineOut:
+    locale, container = c.locale, c.container
     preview = q.deadline_preview(container.uow(readonly=True), start, limit)
     return DeadlineOut(
         start=preview.start,

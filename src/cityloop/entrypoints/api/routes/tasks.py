@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from cityloop.entrypoints.api import schemas as out
 from cityloop.entrypoints.api.body import read_body
-from cityloop.entrypoints.api.deps import ActorDep, ContainerDep, LocaleDep, NowDep
+from cityloop.entrypoints.api.deps import CtxDep, write
 from cityloop.entrypoints.api.routes.cases import MULTIPART_DOC, _with_stage
 from cityloop.services import cases as svc
 from cityloop.services.queries import cases as q
@@ -17,9 +16,8 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 
 @router.get("", response_model=list[out.TaskItemOut], summary="My open tasks")
-def my_tasks(
-    actor: ActorDep, when: NowDep, locale: LocaleDep, container: ContainerDep
-) -> list[out.TaskItemOut]:
+def my_tasks(c: CtxDep) -> list[out.TaskItemOut]:
+    actor, when, locale, container = c.actor, c.now, c.locale, c.container
     rows = q.my_tasks(container.uow(readonly=True), actor, now=when)
     return [
         out.TaskItemOut(
@@ -44,15 +42,14 @@ def my_tasks(
     },
 )
 async def complete(
+    c: CtxDep,
     task_id: int,
     request: Request,
-    actor: ActorDep,
-    when: NowDep,
-    locale: LocaleDep,
-    container: ContainerDep,
 ) -> JSONResponse:
+    actor, when, locale, container = c.actor, c.now, c.locale, c.container
     body, photos = await read_body(request, out.TaskAnswerIn, container.settings)
-    outcome = await run_in_threadpool(
+    outcome = await write(
+        container,
         svc.complete_task,
         container.uow(),
         task_id,

@@ -1,0 +1,1 @@
+"""Evaluation adapters: the columnar fact store and engine, and the report writers."""
