@@ -21,10 +21,12 @@ $(VENV)/.dev-stamp: requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.runtime-stamp
 
-## run: install, migrate var/cityloop.db, seed once, serve on http://$(HOST):$(PORT)
+## run: install, migrate var/cityloop.db, load the demo city once, serve http://$(HOST):$(PORT)
 run: $(VENV)/.runtime-stamp
 	$(BIN)/cityloop migrate
 	$(BIN)/cityloop seed
+	$(BIN)/cityloop demo
+	@echo "serving http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
 	$(BIN)/cityloop serve --host $(HOST) --port $(PORT)
 
 ## test: lint, type-check, layer contracts, then the whole suite

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from cityloop.adapters.broker import Broker
 from cityloop.adapters.db.engine import is_sqlite, make_engine
 from cityloop.adapters.db.repositories.sla import SlaCache
 from cityloop.adapters.db.uow import SqlUnitOfWork
@@ -28,6 +29,7 @@ class Container:
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     sla_cache: SlaCache = field(default_factory=SlaCache)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    broker: Broker = field(default_factory=Broker)
 
     def uow(self, *, readonly: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(
@@ -37,6 +39,7 @@ class Container:
             passwords=self.passwords,
             sla_cache=self.sla_cache,
             readonly=readonly,
+            notices=self.broker.publish,
         )
 
     @property
@@ -56,4 +59,5 @@ def build(settings: Settings | None = None, *, database_url: str | None = None) 
         engine=engine,
         locator=StrTreeLocator(engine),
         files=LocalFileStore(settings.attachments_dir),
+        broker=Broker(settings.redis_url or None),
     )

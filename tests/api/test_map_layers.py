@@ -189,3 +189,24 @@ def test_base_map_settings_default_to_local_data(
     ]
     assert online["default"] == "local"
     map_settings.cache_clear()
+
+
+def test_boxes_and_answers_in_gcj02(fresh: Api) -> None:
+    from cityloop.domain.geo import wgs84_to_gcj02
+
+    lon, lat = centre_of("110101001001002")
+    fresh.report(grid="110101001001002")
+    west, south = wgs84_to_gcj02(116.385, 39.905)
+    east, north = wgs84_to_gcj02(116.405, 39.915)
+    layer = cases(fresh, bbox=f"{west},{south},{east},{north}", crs="GCJ-02")
+    assert layer["total"] == 1 and layer["crs"]["properties"]["name"] == "GCJ-02"
+    x, y = layer["features"][0]["geometry"]["coordinates"]
+    assert (x, y) == pytest.approx(wgs84_to_gcj02(lon, lat), abs=1e-7)
+    grids = fresh.get(
+        "/map/regions", "leader", params={"zoom": 18, "crs": "GCJ-02", "level": "grid"}
+    ).json()
+    first = grids["features"][0]
+    x0, y0 = GRIDS[first["properties"]["code"]]
+    corners = [wgs84_to_gcj02(x0 + dx, y0 + dy) for dx in (0, 0.001) for dy in (0, 0.001)]
+    for x, y in first["geometry"]["coordinates"][0]:
+        assert min(abs(x - cx) + abs(y - cy) for cx, cy in corners) < 1e-7

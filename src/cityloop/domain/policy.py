@@ -8,7 +8,9 @@ The defaults follow ``standards.md`` §5.4 and §6.2:
 - refusal to sign (拒签): the window is 1 working day, but never longer than the disposal
   limit itself (Geone: 1 working day if the limit exceeds 6 h, else the limit);
 - feedback (处理反馈) carries evidence: by default at least one attachment;
-- lights: yellow from 80 %, red past 100 % of the stage limit.
+- lights: yellow from 80 %, red past 100 % of the stage limit;
+- possible duplicates (疑似重复) shown while registering a report: open cases of the same
+  class within 50 m reported in the last 7 days.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class Policy:
     refusal_window: TimeLimit = TimeLimit(Decimal(1), TimeUnit.WORK_DAY)
     feedback_min_attachments: int = 1
     lights: LightThresholds = LightThresholds()
+    duplicate_radius_m: int = 50
+    duplicate_window_days: int = 7
     stage_limits: Mapping[Stage, TimeLimit] = field(
         default_factory=lambda: dict(DEFAULT_STAGE_LIMITS)
     )
@@ -48,6 +52,8 @@ POLICY_KEYS = (
     "feedback_min_attachments",
     "light_yellow",
     "light_red",
+    "duplicate_radius_m",
+    "duplicate_window_days",
 )
 
 
@@ -96,5 +102,7 @@ def policy_from_values(
             Decimal(str(values.get("light_yellow", base.lights.yellow))),
             Decimal(str(values.get("light_red", base.lights.red))),
         ),
+        duplicate_radius_m=integer("duplicate_radius_m", base.duplicate_radius_m, 5, 2000),
+        duplicate_window_days=integer("duplicate_window_days", base.duplicate_window_days, 1, 365),
         stage_limits=limits,
     )

@@ -1,7 +1,8 @@
 """Collect every user-facing message id of the code, and keep the catalogs in step.
 
 Message ids are the English templates of domain errors (``ValidationError("code",
-"template", …)`` and kin), ``Msg("…")`` parameters, and the labels of ``presentation``.
+"template", …)`` and kin), ``Msg("…")`` parameters, the labels of ``presentation`` and the
+``_("…")`` calls of the page templates.
 ``cityloop i18n`` rewrites ``locale/messages.pot`` and adds new ids to each ``.po`` (keeping
 existing translations); a test fails while any id lacks a zh_CN translation.
 """
@@ -9,6 +10,7 @@ existing translations); a test fails while any id lacks a zh_CN translation.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -60,9 +62,20 @@ def _ids_in(tree: ast.AST) -> Iterator[tuple[str, int]]:
             if len(node.args) >= 2:
                 for text in _strings(node.args[1]):
                     yield text, node.lineno
-        elif name == "Msg" and node.args:
+        elif name in ("Msg", "t") and node.args:  # t: Page.t, a page's translation
             for text in _strings(node.args[0]):
                 yield text, node.lineno
+
+
+_TEMPLATE_CALL = re.compile(r"""\b_\(\s*(?:"([^"\\]*)"|'([^'\\]*)')""")
+
+
+def template_message_ids(root: Path) -> Iterator[tuple[str, str]]:
+    """``_("…")`` in the Jinja templates: (message id, ``path:line``)."""
+    for path in sorted((root / "entrypoints" / "web" / "templates").rglob("*.html")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for match in _TEMPLATE_CALL.finditer(line):
+                yield match.group(1) or match.group(2), f"{path.relative_to(root)}:{number}"
 
 
 def source_message_ids() -> dict[str, list[str]]:
@@ -75,6 +88,8 @@ def source_message_ids() -> dict[str, list[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for text, line in _ids_in(tree):
             found.setdefault(text, []).append(f"{path.relative_to(root)}:{line}")
+    for text, place in template_message_ids(root):
+        found.setdefault(text, []).append(place)
     for text in all_message_ids():
         found.setdefault(text, []).append("entrypoints/presentation.py")
     return found

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from cityloop.domain.case import CaseState, CloseType, Source, TaskKind, Urgency
+from cityloop.domain.case import CaseState, CloseType, Source, TaskKind, Urgency, VerifyResult
 from cityloop.domain.codes import ClassKind, Edition
 from cityloop.domain.errors import DomainError
 from cityloop.domain.roles import Role
@@ -141,6 +141,11 @@ CLOSE_TYPE_LABELS: Mapping[CloseType, str] = {
 
 URGENCY_LABELS: Mapping[Urgency, str] = {Urgency.NORMAL: "Normal", Urgency.URGENT: "Urgent"}
 
+VERIFY_RESULT_LABELS: Mapping[VerifyResult, str] = {
+    VerifyResult.CONFIRMED: "Confirmed on site",
+    VerifyResult.NOT_FOUND: "Not found on site",
+}
+
 UNIT_LABELS: Mapping[TimeUnit, str] = {
     TimeUnit.URGENT_WORK_HOUR: "urgent working hours",
     TimeUnit.URGENT_WORK_DAY: "urgent working days",
@@ -174,6 +179,7 @@ _ALL: Mapping[Any, Mapping[Any, Any]] = {
     Light: LIGHT_LABELS,
     CloseType: CLOSE_TYPE_LABELS,
     Urgency: URGENCY_LABELS,
+    VerifyResult: VERIFY_RESULT_LABELS,
     TimeUnit: UNIT_LABELS,
     TaskKind: TASK_LABELS,
     ClassKind: KIND_LABELS,
@@ -221,3 +227,24 @@ def error_message(error: DomainError, locale: str) -> str:
                 shown[key] = label(enum_type(value), locale)
     view = DomainError(error.code, error.template, **shown)
     return view.render(gettext(error.template, locale), lambda text: gettext(text, locale))
+
+
+# Roles that need the reporter's phone number (to call back); others see it masked.
+PHONE_ROLES = frozenset({Role.OPERATOR, Role.SHIFT_LEAD, Role.ADMIN})
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: enough to recognise a number, not to call it."""
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    keep = 3 if len(phone) >= 11 else 2
+    return phone[:keep] + "*" * (len(phone) - keep - 4) + phone[-4:]
+
+
+def reporter_phone(case: Any, actor: Any) -> str:
+    """The reporter's phone as ``actor`` may see it (whole for the call-back roles and for
+    the reporter themself, masked for everyone else)."""
+    phone: str = case.reporter_phone
+    if actor.role in PHONE_ROLES or (actor.user_id and actor.user_id == case.reporter_user_id):
+        return phone
+    return mask_phone(phone)

@@ -104,3 +104,20 @@ def revoke_token(uow: UnitOfWork, token: str, *, now: datetime) -> bool:
         done = uow.tokens.revoke(token_digest(token), now)
         uow.commit()
     return done
+
+
+def switch_role(
+    uow: UnitOfWork, token: str, role: Role | str, *, now: datetime, ttl: timedelta = DEFAULT_TTL
+) -> IssuedToken:
+    """A new token for another of the signed-in user's roles; the old token is revoked."""
+    actor, _expires = actor_for_token(uow, token, now=now)
+    with uow:
+        user = uow.org.user(actor.user_id or 0)
+        if user is None or not user.active:
+            raise AuthenticationError("invalid_token", "The access token is not valid")
+        grant = _choose_grant(user, role)
+        fresh = secrets.token_urlsafe(32)
+        uow.tokens.add(token_digest(fresh), user.id, grant, now, now + ttl)
+        uow.tokens.revoke(token_digest(token), now)
+        uow.commit()
+    return IssuedToken(fresh, actor_of(user, grant), user, now + ttl)

@@ -1234,8 +1234,8 @@ def export_rows(
     districts = [d for d in (district_code, actor.district_code) if d]
     if len(set(districts)) > 1:
         raise PermissionDeniedError(
-            "outside_scope",
-            "The position lies in district {district}, outside your area",
+            "district_outside_scope",
+            "District {district} is outside your area",
             district=district_code,
         )
     scope = districts[:1]

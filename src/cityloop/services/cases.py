@@ -65,7 +65,7 @@ from cityloop.domain.sla.stages import Stage
 from cityloop.domain.sla.status import StageStatus, stage_status, yellow_at
 from cityloop.domain.taxonomy import Category
 from cityloop.domain.workflow import Action, GuardContext, Transition
-from cityloop.services.ports import DuplicateKeyError, UnitOfWork
+from cityloop.services.ports import CaseNotice, DuplicateKeyError, UnitOfWork
 
 CaseRef = int | str
 """A case's id, or its number (案件编号) as the API and people use it."""
@@ -192,14 +192,31 @@ def _text(value: str | None, field: str, *, required: bool, limit: int) -> str:
     return text
 
 
-def _load(uow: UnitOfWork, case_id: CaseRef, actor: Actor) -> Case:
+def _find(uow: UnitOfWork, case_id: CaseRef) -> Case | None:
     if isinstance(case_id, str):
-        case = uow.cases.get_by_number(case_id)
-    else:
-        case = uow.cases.get(case_id)
+        return uow.cases.get_by_number(case_id)
+    return uow.cases.get(case_id)
+
+
+def _load(uow: UnitOfWork, case_id: CaseRef, actor: Actor) -> Case:
+    case = _find(uow, case_id)
     if case is None or not workflow.visible(case, actor):
         raise NotFoundError("case_not_found", "Case {id} was not found", id=case_id)
     return case
+
+
+def _notice(uow: UnitOfWork, case: Case, action: str, assignee_id: int | None = None) -> None:
+    uow.publish(
+        CaseNotice(
+            number=case.number,
+            state=case.state.value,
+            action=action,
+            district_code=case.district_code,
+            department_id=case.department_id,
+            reporter_user_id=case.reporter_user_id,
+            assignee_id=assignee_id,
+        )
+    )
 
 
 def _status(uow: UnitOfWork, case: Case, now: datetime) -> StageStatus | None:
@@ -302,6 +319,7 @@ def _apply(
     fields.update(_stage_fields(uow, clocks, case, next_state, now, change))
     fields["updated_at"] = now
     updated = uow.cases.update(case, fields)
+    _notice(uow, updated, row.action.value)
     event = uow.cases.add_event(
         CaseEvent(
             case_id=case.id,
@@ -654,6 +672,7 @@ def _report_once(
         stage = workflow.STAGE_OF[next_state]
         draft = replace(draft, **_stage_clock(uow, uow.sla.clocks(), stage, now, draft, {}))
         case = uow.cases.add(draft, idempotency_key=key, fingerprint=fingerprint)
+        _notice(uow, case, row.action.value)
         event = uow.cases.add_event(
             CaseEvent(
                 case_id=case.id,
@@ -766,6 +785,7 @@ def _open_task(
         )
         change = _Change(comment=comment, details={"task": task.id, "inspector": assignee})
         updated, event = _apply(uow, case, row, next_state, actor, now, change)
+        _notice(uow, updated, "task", assignee_id=task.assignee_id)
         uow.commit()
     return Outcome(updated, event, task=task, status=_status(uow, updated, now))
 

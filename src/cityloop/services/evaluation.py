@@ -99,7 +99,11 @@ def freeze_month(
                 continue
             lines: list[FrozenLine] = []
             for kind in SubjectKind:
-                for row in q.compute(session.facts, session.directory, scheme, kind, fr, scope):
+                rows = q.compute(
+                    session.facts, session.directory, scheme, kind, fr, scope, session.totals,
+                    session.context(scope),
+                )  # fmt: skip
+                for row in rows:
                     lines.append(
                         FrozenLine(
                             kind=kind.value,

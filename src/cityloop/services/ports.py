@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from cityloop.domain.address import AddressKind, GeocodeCandidate, ReverseMatch, StandardAddress
+from cityloop.domain.audit import AuditEntry, SavedFilter
 from cityloop.domain.base_data import (
     ComponentCensus,
     GeneratedGrids,
@@ -41,6 +42,22 @@ from cityloop.services.queries.map_model import (
     FeatureCollection,
 )
 from cityloop.services.queries.model import CaseCriteria, CaseSummary
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNotice:
+    """Something happened to a case: published after the commit, for live pages (SSE).
+
+    It names where the case lives, so that each subscriber is told only of cases it may see.
+    """
+
+    number: str
+    state: str
+    action: str
+    district_code: str | None
+    department_id: int | None
+    reporter_user_id: int | None = None
+    assignee_id: int | None = None
 
 
 class DuplicateKeyError(Exception):
@@ -137,6 +154,57 @@ class CatalogRepository(Protocol):
         """Every active filing standard (for mapping responsible bodies)."""
         ...
 
+    # administration (应用维护)
+
+    def find_categories(
+        self,
+        *,
+        edition: Edition | None = None,
+        kind: ClassKind | None = None,
+        major_code: str | None = None,
+        text: str = "",
+        active: bool | None = None,
+        local: bool | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> tuple[list[Category], int]:
+        """One page of classes (active or not) by edition, kind and code, and the total."""
+        ...
+
+    def majors(self, edition: Edition, kind: ClassKind) -> list[tuple[str, str]]:
+        """(major code, major name) of an edition's classes of a kind."""
+        ...
+
+    def category_codes(self, edition: Edition, kind: ClassKind, major_code: str) -> set[str]: ...
+
+    def categories_by_ids(self, ids: Sequence[int]) -> dict[int, Category]: ...
+
+    def add_category(self, category: Category, *, note: str = "") -> Category: ...
+
+    def update_category(self, category: Category) -> None:
+        """Write a class's name, activity and whether self-handling is allowed."""
+        ...
+
+    def standard_counts(self, category_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Class id → (active rows, all rows) of its filing standard."""
+        ...
+
+    def all_standards(self) -> list[FilingStandard]:
+        """Every filing-standard row, active or not, by class code and order."""
+        ...
+
+    def standard_extras(self, standard_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """``legal_basis``, ``legal_clause`` and ``collection_notes`` of these rows."""
+        ...
+
+    def add_standard(
+        self, standard: FilingStandard, extras: Mapping[str, str], *, source: str = ""
+    ) -> FilingStandard: ...
+
+    def update_standard(self, standard: FilingStandard, extras: Mapping[str, str]) -> None:
+        """Overwrite a row's texts, activity and disposal limits (its class stays)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class TokenRecord:
@@ -160,11 +228,35 @@ class TokenRepository(Protocol):
 
     def revoke(self, token_hash: str, at: datetime) -> bool: ...
 
+    def revoke_user(self, user_id: int, at: datetime) -> int:
+        """Revoke every active token of a user; returns how many."""
+        ...
+
 
 class FlagRepository(Protocol):
     def get(self, key: str) -> dict[str, Any] | None: ...
 
     def set(self, key: str, value: dict[str, Any]) -> None: ...
+
+
+class AuditRepository(Protocol):
+    def record(self, entry: AuditEntry) -> None: ...
+
+    def entries(
+        self, *, entity: str | None = None, offset: int = 0, limit: int = 100
+    ) -> tuple[list[AuditEntry], int]:
+        """Newest first, with the total count."""
+        ...
+
+
+class SavedFilterRepository(Protocol):
+    def for_user(self, user_id: int) -> list[SavedFilter]: ...
+
+    def save(self, saved: SavedFilter) -> SavedFilter:
+        """Insert, or replace the query of the user's filter of the same name."""
+        ...
+
+    def delete(self, user_id: int, filter_id: int) -> bool: ...
 
 
 class PasswordHasher(Protocol):
@@ -204,6 +296,46 @@ class OrgRepository(Protocol):
         """Active inspectors responsible for a grid, most specific first."""
         ...
 
+    # administration (应用维护)
+    def update_department(self, department: Department) -> None:
+        """Write every field of ``department`` but its code."""
+        ...
+
+    def open_cases(self, department_id: int | None = None) -> dict[int, int]:
+        """Department id → how many cases it holds that are not finished."""
+        ...
+
+    def find_users(
+        self, *, text: str = "", role: str | None = None, offset: int = 0, limit: int = 50
+    ) -> tuple[list[User], int]:
+        """Users by name, display name or phone (and holding ``role``), by user name; total."""
+        ...
+
+    def update_user(self, user_id: int, *, display_name: str, phone: str, active: bool) -> None: ...
+
+    def set_password(self, user_id: int, password_hash: str) -> None: ...
+
+    def add_grant(self, user_id: int, grant: RoleGrant) -> None: ...
+
+    def remove_grant(self, user_id: int, grant: RoleGrant) -> bool: ...
+
+    def inspector_grid_codes(self, user_id: int) -> list[str]: ...
+
+    def dispatch_rule(self, rule_id: int) -> DispatchRule | None: ...
+
+    def dispatch_rule_list(
+        self,
+        *,
+        department_id: int | None = None,
+        text: str = "",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[tuple[DispatchRule, str, str, str]], int]:
+        """Rules with (class code, class name, filing condition), by class; and the total."""
+        ...
+
+    def remove_dispatch_rule(self, rule_id: int) -> bool: ...
+
 
 class RegionRepository(Protocol):
     def get(self, region_id: int) -> Region | None: ...
@@ -241,6 +373,23 @@ class SlaRepository(Protocol):
     def set_stage_limit(self, stage: Stage, limit: TimeLimit) -> None: ...
 
     def set_policy_value(self, key: str, value: Any) -> None: ...
+
+    def overrides_between(self, first: date, last: date) -> list[tuple[date, DayKind, str]]:
+        """The overridden days from ``first`` to ``last`` (inclusive) with their names."""
+        ...
+
+    def replace_overrides(
+        self, first: date, last: date, days: Sequence[tuple[date, DayKind, str]]
+    ) -> None:
+        """Replace every override from ``first`` to ``last`` (and mark those years known)."""
+        ...
+
+    def set_week(self, calendar: WorkCalendar, *, custom_makeup: bool) -> None:
+        """Store the calendar's weekly windows and working-day hours (and its make-up days'
+        windows when ``custom_makeup``, else they follow a weekday's)."""
+        ...
+
+    def custom_makeup_windows(self) -> bool: ...
 
 
 class CaseQueries(Protocol):
@@ -327,6 +476,12 @@ class UnitOfWork(Protocol):
     def queries(self) -> CaseQueries: ...
 
     @property
+    def audit(self) -> AuditRepository: ...
+
+    @property
+    def saved_filters(self) -> SavedFilterRepository: ...
+
+    @property
     def locator(self) -> GridLocator: ...
 
     @property
@@ -364,6 +519,10 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
     def after_commit(self, callback: Callable[[], None]) -> None: ...
+
+    def publish(self, notice: CaseNotice) -> None:
+        """Announce ``notice`` once (and only if) the transaction commits."""
+        ...
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
@@ -545,6 +704,9 @@ class MapLayers(Protocol):
 
 # -- comprehensive evaluation (综合评价) ---
 
+from decimal import Decimal  # noqa: E402
+from fractions import Fraction  # noqa: E402
+
 from cityloop.domain.evaluation.records import (  # noqa: E402
     CaseLine,
     Directory,
@@ -552,12 +714,14 @@ from cityloop.domain.evaluation.records import (  # noqa: E402
     SchemeRecord,
 )
 from cityloop.domain.evaluation.results import (  # noqa: E402
+    Assembled,
     CentreStats,
     CountTable,
     Hotspots,
     Item,
 )
 from cityloop.domain.evaluation.rules import Context, Window  # noqa: E402
+from cityloop.domain.evaluation.scheme import Scheme  # noqa: E402
 from cityloop.domain.evaluation.subjects import SubjectKind  # noqa: E402
 
 
@@ -576,6 +740,32 @@ class FactSource(Protocol):
 
     def table(self, kind: SubjectKind, window: Window, ctx: Context) -> CountTable:
         """:meth:`counts` by column."""
+        ...
+
+    def scores(
+        self,
+        kind: SubjectKind,
+        columns: Mapping[str, Sequence[int]],
+        scheme: Scheme,
+        month_factor: Fraction,
+        region_classes: Sequence[str | None] | None = None,
+    ) -> list[tuple[Decimal | None, str | None, str | None]]:
+        """Composite score, grade and colour of every row of ``columns`` (exactly
+        :class:`cityloop.domain.evaluation.scoring.Scorer`, computed in bulk)."""
+        ...
+
+    def assemble(
+        self,
+        kind: SubjectKind,
+        keys: Sequence[str],
+        table: CountTable,
+        extra: Mapping[str, Sequence[int]],
+        scheme: Scheme,
+        month_factor: Fraction,
+        region_classes: Sequence[str | None] | None = None,
+    ) -> Assembled:
+        """The counts of ``table`` aligned to ``keys`` (with the ``extra`` register columns),
+        scored and ranked (competition ranks, best first)."""
         ...
 
     def centre(self, window: Window, ctx: Context, day_starts: Sequence[int]) -> CentreStats: ...

@@ -435,9 +435,21 @@ class AttachmentRow(Base):
 
 
 # Tables of other subsystems live in their own modules on the same Base.
-from cityloop.adapters.db import models_base_data, models_evaluation  # noqa: E402
+from cityloop.adapters.db import (  # noqa: E402
+    models_base_data,
+    models_evaluation,
+    models_workbench,
+)
 
-__all__ = ["Base", "T", "metadata", "models_base_data", "models_evaluation", "new_id"]
+__all__ = [
+    "Base",
+    "T",
+    "metadata",
+    "models_base_data",
+    "models_evaluation",
+    "models_workbench",
+    "new_id",
+]
 
 metadata = Base.metadata
 T = {table.name: table for table in metadata.sorted_tables}

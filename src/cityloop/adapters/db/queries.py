@@ -90,6 +90,12 @@ def _conditions(c: CaseCriteria) -> list[ColumnElement[bool]]:
         where.append(cases.c.reported_at < c.reported_to)
     if c.supervised is not None:
         where.append(cases.c.supervised.is_(c.supervised))
+    if c.bbox is not None:
+        west, south, east, north = c.bbox
+        where.append(cases.c.lon.between(west, east))
+        where.append(cases.c.lat.between(south, north))
+    if c.reworked is not None:
+        where.append(cases.c.rework_count > 0 if c.reworked else cases.c.rework_count == 0)
     if c.text:
         like = f"%{c.text}%"
         where.append(

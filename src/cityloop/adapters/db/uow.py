@@ -20,9 +20,10 @@ from cityloop.adapters.db.repositories.regions import SqlComponentRepository, Sq
 from cityloop.adapters.db.repositories.sla import SlaCache, SqlSlaRepository
 from cityloop.adapters.db.repositories.tasks import SqlAttachmentRepository, SqlTaskRepository
 from cityloop.adapters.db.repositories.tokens import SqlTokenRepository
+from cityloop.adapters.db.repositories.workbench import SqlAuditRepository, SqlSavedFilterRepository
 from cityloop.adapters.geo.registry import geocoder_for, map_layers_for
 from cityloop.adapters.geo.spatial import SPATIAL
-from cityloop.services.ports import FileStore, GridLocator, PasswordHasher
+from cityloop.services.ports import CaseNotice, FileStore, GridLocator, PasswordHasher
 
 
 class SqlUnitOfWork:
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         passwords: PasswordHasher,
         sla_cache: SlaCache,
         readonly: bool = False,
+        notices: Callable[[CaseNotice], None] | None = None,
     ) -> None:
         self.engine = engine
         self.locator = locator
@@ -51,6 +53,7 @@ class SqlUnitOfWork:
         self.readonly = readonly
         self._conn: Connection | None = None
         self._callbacks: list[Callable[[], None]] = []
+        self._notices = notices
         self._lock = None if readonly else write_lock(engine)
         # Base data (issue 4): geometry work and the long-lived geocoding and map indexes.
         self.spatial = SPATIAL
@@ -89,6 +92,8 @@ class SqlUnitOfWork:
         self.base_data = SqlBaseDataRepository(conn)
         self.queries = SqlCaseQueries(conn)
         self.evaluation = SqlEvaluationRepository(conn)
+        self.audit = SqlAuditRepository(conn)
+        self.saved_filters = SqlSavedFilterRepository(conn)
         return self
 
     def __exit__(
@@ -130,3 +135,8 @@ class SqlUnitOfWork:
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._callbacks.append(callback)
+
+    def publish(self, notice: CaseNotice) -> None:
+        if self._notices is not None:
+            sink = self._notices
+            self._callbacks.append(lambda: sink(notice))

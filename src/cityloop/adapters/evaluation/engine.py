@@ -8,17 +8,28 @@ tested against the plain rules on random facts (tests/unit/test_evaluation_engin
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from cityloop.adapters.evaluation import columns
+from cityloop.adapters.evaluation import columns, counting
 from cityloop.adapters.evaluation.columns import CODES, NEVER, PUBLIC_CODES, Columns, t
+from cityloop.adapters.evaluation.scores import assemble, score_columns
 from cityloop.domain.evaluation.facts import CaseRecord
-from cityloop.domain.evaluation.results import CentreStats, CountTable, Hotspots, Item, StageTime
+from cityloop.domain.evaluation.results import (
+    Assembled,
+    CentreStats,
+    CountTable,
+    Hotspots,
+    Item,
+    StageTime,
+)
 from cityloop.domain.evaluation.rules import (
     BASE_COUNTS,
     SATISFACTION_POINTS,
@@ -26,6 +37,7 @@ from cityloop.domain.evaluation.rules import (
     Context,
     Window,
 )
+from cityloop.domain.evaluation.scheme import Scheme
 from cityloop.domain.evaluation.subjects import CITY, REGION_KINDS, SubjectKind
 
 Bools = npt.NDArray[Any]
@@ -125,6 +137,7 @@ class Evaluation:
 
     def __init__(self, facts: FactArrays, window: Window, ctx: Context) -> None:
         self.f = facts
+        self.window = window
         self.s, self.e, self.a = t(window.start), t(window.end), t(window.as_of)
         self.ctx = ctx
 
@@ -267,6 +280,10 @@ class Evaluation:
         return np.array(inspectors, dtype=np.int64)[hit], pos[hit].astype(np.int64)
 
     @cached_property
+    def grid_table(self) -> dict[str, Ints]:
+        return counting.grid_table(self)
+
+    @cached_property
     def c_callback(self) -> Bools:
         c = self.f.case
         return self.has(c["callback_at"]) & (c["satisfaction"] > 0)
@@ -402,9 +419,18 @@ class Engine:
 
     def __init__(self, facts: FactArrays) -> None:
         self.facts = facts
+        self._last: Evaluation | None = None
+        self._lock = threading.Lock()
 
     def evaluation(self, window: Window, ctx: Context) -> Evaluation:
-        return Evaluation(self.facts, window, ctx)
+        """The evaluation of ``window``; reused while the same context asks again (the
+        kinds of one report share their intermediate arrays)."""
+        with self._lock:
+            last = self._last
+            if last is not None and last.window == window and last.ctx is ctx:
+                return last
+            self._last = Evaluation(self.facts, window, ctx)
+            return self._last
 
     # -- counts ---
 
@@ -418,10 +444,11 @@ class Engine:
         v = self.evaluation(window, ctx)
         names = BASE_COUNTS[kind]
         size = self._size(kind, ctx)
-        matrix = np.vstack([self._count(v, kind, name, size) for name in names])
+        found = counting.count(v, kind, size)
+        matrix = np.vstack([found[name] for name in names])
         if kind is SubjectKind.DEPARTMENT:
             matrix = _roll_up(matrix, ctx.department_parent)
-        active = np.nonzero(matrix.any(axis=0))[0]
+        active = np.flatnonzero(matrix.any(axis=0))
         keys = [self._key(kind, int(i), ctx) for i in active.tolist()]
         keep = [i for i, key in enumerate(keys) if key]
         picked = matrix[:, active[keep]] if len(keep) != len(keys) else matrix[:, active]
@@ -457,23 +484,6 @@ class Engine:
         if kind is SubjectKind.CENTRE:
             return ctx.district or CITY
         return str(index) if index else ""
-
-    def _count(self, v: Evaluation, kind: SubjectKind, name: str, size: int) -> Ints:
-        f = self.facts
-        if kind is SubjectKind.CENTRE and name == "satisfaction_points":
-            mask = v._scoped("case", v.c_callback)
-            return np.array([int(_POINTS[f.case["satisfaction"][mask]].sum())], dtype=np.int64)
-        table, rule = _mask(kind, name)
-        mask = v._scoped(table, rule(v))
-        subjects = _subjects(v, kind, table, name)
-        if subjects is None:  # an inspector's responsible grids
-            per_grid = _bincount(f.grid_index, mask, len(f.grid_codes))
-            inspectors, grids = v.inspector_pairs
-            keep = inspectors < size
-            out = np.zeros(size, dtype=np.int64)
-            np.add.at(out, inspectors[keep], per_grid[grids[keep]])
-            return out
-        return _bincount(subjects, mask, size)
 
     # -- drill-down ---
 
@@ -513,6 +523,30 @@ class Engine:
             mask = mask & (subjects == int(key))
         rows = np.nonzero(mask)[0]
         return _items(f, table, rows)
+
+    # -- scores ---
+
+    def scores(
+        self,
+        kind: SubjectKind,
+        columns: Mapping[str, Sequence[int]],
+        scheme: Scheme,
+        month_factor: Fraction,
+        region_classes: Sequence[str | None] | None = None,
+    ) -> list[tuple[Decimal | None, str | None, str | None]]:
+        return score_columns(kind, columns, scheme, month_factor, region_classes)
+
+    def assemble(
+        self,
+        kind: SubjectKind,
+        keys: Sequence[str],
+        table: CountTable,
+        extra: Mapping[str, Sequence[int]],
+        scheme: Scheme,
+        month_factor: Fraction,
+        region_classes: Sequence[str | None] | None = None,
+    ) -> Assembled:
+        return assemble(kind, keys, table, extra, scheme, month_factor, region_classes)
 
     # -- the centre and hot spots ---
 

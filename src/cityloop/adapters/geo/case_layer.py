@@ -300,11 +300,13 @@ class CaseColumns:
         )
         # Coded columns filter through a lookup table (one gather instead of np.isin's sort).
         if q.states:
-            m &= _table([self.states.index.get(s, -1) for s in q.states])[cols.state]
+            states = _table([self.states.index.get(s, -1) for s in q.states])
+            m &= np.take(states, cols.state, mode="clip")
         if q.category_ids:
             m &= np.take(_table(q.category_ids), cols.category, mode="clip")
         if q.sources:
-            m &= _table([self.sources.index.get(s, -1) for s in q.sources])[cols.source]
+            sources = _table([self.sources.index.get(s, -1) for s in q.sources])
+            m &= np.take(sources, cols.source, mode="clip")
         if q.reported_from is not None:
             m &= cols.reported >= _micros(q.reported_from)
         if q.reported_to is not None:
@@ -319,8 +321,9 @@ class CaseColumns:
 
 
 def _table(codes: Sequence[int]) -> NDArray[np.bool_]:
-    """A boolean lookup table true at ``codes`` (negative codes: none). Index 0 is never
-    true for ids, and values -1 (none) clip to it."""
+    """A boolean lookup table true at ``codes`` (negative codes: none), for
+    ``np.take(table, column, mode="clip")``: larger values clip to the last slot, which is
+    false; -1 (none) clips to 0, which no id uses (coded texts are never none)."""
     wanted = [c for c in codes if c >= 0]
     table = np.zeros(max(wanted, default=0) + 2, dtype=bool)
     table[wanted] = True
@@ -354,13 +357,21 @@ def _cluster(
         shift += 1
     nx = (x1 >> shift) - (x0 >> shift) + 1
     ny = (y1 >> shift) - (y0 >> shift) + 1
-    cx = (cols.fx[mask] >> shift) - (x0 >> shift)
-    cy = (cols.fy[mask] >> shift) - (y0 >> shift)
-    key = cx.astype(np.int64) * ny + cy
-    lon, lat = cols.lon[mask], cols.lat[mask]
-    counts = np.bincount(key, minlength=nx * ny)
-    sum_lon = np.bincount(key, weights=lon, minlength=nx * ny)
-    sum_lat = np.bincount(key, weights=lat, minlength=nx * ny)
+    size = nx * ny
+    if np.count_nonzero(mask) * 4 > len(mask):
+        # Most rows match (a city-wide view): work on whole columns, no copies; rows that do
+        # not match go to an extra last bucket.
+        fx, fy, lon, lat = cols.fx, cols.fy, cols.lon, cols.lat
+        key = ((fx >> shift) - (x0 >> shift)) * ny
+        key += (fy >> shift) - (y0 >> shift)
+        key[~mask] = size
+    else:
+        fx, fy, lon, lat = cols.fx[mask], cols.fy[mask], cols.lon[mask], cols.lat[mask]
+        key = ((fx >> shift) - (x0 >> shift)) * ny
+        key += (fy >> shift) - (y0 >> shift)
+    counts = np.bincount(key, minlength=size + 1)[:size]
+    sum_lon = np.bincount(key, weights=lon, minlength=size + 1)
+    sum_lat = np.bincount(key, weights=lat, minlength=size + 1)
     cells = np.flatnonzero(counts)
     clusters = [
         Cluster(
@@ -379,6 +390,7 @@ class SqlMapLayers:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.case_columns = CaseColumns(engine)
+        self._codes: dict[int, str] = {}
         self._regions: dict[tuple[Any, ...], tuple[list[dict[str, Any]], NDArray[np.float64]]] = {}
         self._lock = threading.Lock()
 
@@ -534,9 +546,11 @@ class SqlMapLayers:
         if mode is CaseLayerMode.POINTS:
             return CaseLayer(mode, total, points=tuple(self._case_points(cols, mask, query.limit)))
         if mode is CaseLayerMode.GRIDS:
-            grid = cols.grid[mask]
-            grid = grid[grid >= 0]
-            counts = np.bincount(grid) if len(grid) else np.zeros(0, np.int64)
+            # dense: no copy of the matching rows; region ids start at 1, 0 is "not counted"
+            grid = np.where(mask, cols.grid, 0) if total * 4 > len(mask) else cols.grid[mask]
+            grid = np.maximum(grid, 0)  # no grid (-1) is not counted either
+            counts = np.bincount(grid) if len(grid) else np.zeros(1, np.int64)
+            counts[0] = 0
             ids = np.flatnonzero(counts).tolist()
             codes = self._grid_codes(ids)
             return CaseLayer(
@@ -548,15 +562,17 @@ class SqlMapLayers:
         return CaseLayer(mode, total, clusters=tuple(clusters), cell_deg=cell)
 
     def _grid_codes(self, ids: Sequence[int]) -> dict[int, str]:
-        found: dict[int, str] = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(ids), FETCH_CHUNK):
-                chunk = list(ids[i : i + FETCH_CHUNK])
-                rows = conn.execute(
-                    select(regions.c.id, regions.c.code).where(regions.c.id.in_(chunk))
-                )
-                found.update({r.id: r.code for r in rows})
-        return found
+        """Codes of grid rows by id; a row's code never changes, so they are kept."""
+        missing = [i for i in ids if i not in self._codes]
+        if missing:
+            with self.engine.connect() as conn:
+                for start in range(0, len(missing), FETCH_CHUNK):
+                    chunk = missing[start : start + FETCH_CHUNK]
+                    rows = conn.execute(
+                        select(regions.c.id, regions.c.code).where(regions.c.id.in_(chunk))
+                    )
+                    self._codes.update({r.id: r.code for r in rows})
+        return {i: self._codes[i] for i in ids if i in self._codes}
 
     def _case_points(self, cols: _Columns, mask: NDArray[np.bool_], limit: int) -> list[CasePoint]:
         """The matching cases straight from the columns (no query but the grid codes)."""

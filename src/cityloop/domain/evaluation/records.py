@@ -89,6 +89,7 @@ class Directory:
     departments: list[DepartmentEntry]
     regions: dict[str, list[RegionEntry]]  # level → current regions, by code
     inspector_grids: dict[str, tuple[int, ...]]  # grid code → inspectors responsible
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +65,14 @@ class CountTable:
             if names
             else {}
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Assembled:
+    """Every subject of a report, in the order of ``keys``: its counts by column, score,
+    grade, colour and rank; ``order`` lists the subjects best first."""
+
+    columns: dict[str, Sequence[int]]
+    scores: list[tuple[Decimal | None, str | None, str | None]]
+    ranks: list[int | None]
+    order: list[int]

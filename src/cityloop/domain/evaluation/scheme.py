@@ -119,6 +119,8 @@ class Scheme:
         """The class of a region: its own entry, else the entry of the nearest region above."""
         if code is None:
             return None
+        if not self.region_classes:
+            return self.default_region_class
         for size in (15, 12, 9, 6):
             found = self.region_classes.get(code[:size]) if len(code) >= size else None
             if found is not None:

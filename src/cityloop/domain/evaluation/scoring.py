@@ -12,7 +12,7 @@ score, no grade and no rank: a step table alone does not make a score.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -140,14 +140,33 @@ def _linear(indicator_id: str) -> list[tuple[str, int]]:
     return out
 
 
+Getter = Callable[[Mapping[str, int]], int]
+
+
+def _getter(terms: list[tuple[str, int]]) -> Getter:
+    """A function summing ``coef × counts[name]`` (the common single term made cheap)."""
+    if len(terms) == 1 and terms[0][1] == 1:
+        name = terms[0][0]
+        return lambda counts: counts.get(name, 0)
+    if len(terms) == 2 and terms[0][1] == 1 and terms[1][1] == 1:
+        a, b = terms[0][0], terms[1][0]
+        return lambda counts: counts.get(a, 0) + counts.get(b, 0)
+    frozen = tuple(terms)
+    return lambda counts: sum(counts.get(name, 0) * coef for name, coef in frozen)
+
+
 @dataclass(frozen=True, slots=True)
-class _Plan:
+class Plan:
+    """One component, ready to compute: terms of its numerator and denominator."""
+
     weight: int  # hundredths of a percent
     transform: Transform
-    top: tuple[tuple[str, int], ...]
-    bottom: tuple[tuple[str, int], ...]  # empty for a plain count
+    top: Getter
+    bottom: Getter | None  # None for a plain count
     scale: int
     table: str | None
+    top_terms: tuple[tuple[str, int], ...]
+    bottom_terms: tuple[tuple[str, int], ...]
 
 
 def _rational(value: Decimal | Fraction) -> tuple[int, int]:
@@ -162,7 +181,7 @@ class Scorer:
     def __init__(self, kind: SubjectKind, scheme: Scheme, month_factor: Fraction) -> None:
         self.scheme = scheme
         self.factor = (month_factor.numerator, month_factor.denominator)
-        self.plans: list[_Plan] = []
+        self.plans: list[Plan] = []
         for c in scheme.components[kind]:
             ind = BY_ID[c.indicator]
             weight = int(Fraction(c.weight) * 100)
@@ -174,7 +193,12 @@ class Scorer:
                     _linear(ind.denominator or ""),
                     ind.scale,
                 )
-            self.plans.append(_Plan(weight, c.transform, tuple(top), tuple(bottom), scale, c.table))
+            self.plans.append(
+                Plan(
+                    weight, c.transform, _getter(top), _getter(bottom) if bottom else None, scale,
+                    c.table, tuple(top), tuple(bottom),
+                )
+            )  # fmt: skip
         self.steps = {
             table_id: {
                 name: tuple((s.op, s.bound.numerator, s.bound.denominator, s.points) for s in steps)
@@ -213,26 +237,28 @@ class Scorer:
         rated = False
         full = self.scheme.empty_rate is EmptyRate.FULL
         for plan in self.plans:
-            top = sum(counts.get(name, 0) * coef for name, coef in plan.top)
+            top = plan.top(counts)
             if plan.transform is Transform.STEP:
-                if plan.bottom:
-                    bottom = sum(counts.get(name, 0) * coef for name, coef in plan.bottom)
+                if plan.bottom is not None:
+                    bottom = plan.bottom(counts)
                     if bottom == 0:
                         continue
-                    p, q = self._step(plan.table or "", top * plan.scale, bottom, region_class), 1
+                    p = self._step(plan.table or "", top * plan.scale, bottom, region_class)
                 else:
-                    p, q = self._step(plan.table or "", top, 1, region_class), 1
+                    p = self._step(plan.table or "", top, 1, region_class)
+                num += plan.weight * p * den
+                weight += plan.weight
+                continue
+            bottom = plan.bottom(counts) if plan.bottom is not None else 0
+            if bottom == 0:
+                if not full:
+                    continue
+                p, q = 100, 1
             else:
-                bottom = sum(counts.get(name, 0) * coef for name, coef in plan.bottom)
-                if bottom == 0:
-                    if not full:
-                        continue
-                    p, q = 100, 1
-                else:
-                    top *= plan.scale
-                    p = 100 * (bottom - top if plan.transform is Transform.INVERSE_RATE else top)
-                    q = bottom
-                rated = True
+                top *= plan.scale
+                p = 100 * (bottom - top if plan.transform is Transform.INVERSE_RATE else top)
+                q = bottom
+            rated = True
             num = num * q + plan.weight * p * den
             den *= q
             weight += plan.weight

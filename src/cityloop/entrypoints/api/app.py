@@ -1,4 +1,4 @@
-"""The web application: the REST API under /api/v1 (pages come with the web issue)."""
+"""The web application: the REST API under /api/v1 and the server-rendered workbenches."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ from cityloop.entrypoints.api.routes import (
     map,
     tasks,
 )
+from cityloop.entrypoints.web.install import install as install_pages
+from cityloop.services.demo import demo_marker
 
 API = "/api/v1"
 STATIC = Path(str(resources.files("cityloop") / "entrypoints" / "web" / "static"))
@@ -53,6 +55,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Load the grid index and the working calendar before the first request needs them.
         await run_in_threadpool(warm_up, container)
+        app.state.demo = await run_in_threadpool(demo_marker, container.uow(readonly=True))
         yield
 
     app = FastAPI(
@@ -116,17 +119,5 @@ def create_app(container: Container | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        demo = (
-            "<p><small>演示数据均为虚构 / The demo data is synthetic.</small></p>"
-            if container.settings.demo
-            else ""
-        )
-        return (
-            "<!doctype html><html lang='zh-CN'><meta charset='utf-8'>"
-            "<title>cityloop 数字城管</title><h1>cityloop 数字化城市管理</h1>"
-            f"<p><a href='{API}/docs'>API 文档 / API documentation</a></p>{demo}</html>"
-        )
-
+    install_pages(app)
     return app

@@ -21,7 +21,7 @@ from cityloop.services.cases import MAX_ATTACHMENTS, NewAttachment
 M = TypeVar("M", bound=BaseModel)
 
 
-def _check_length(request: Request, settings: Settings) -> None:
+def check_length(request: Request, settings: Settings) -> None:
     length = request.headers.get("content-length")
     limit = int(settings.max_request_mb * 1_048_576)
     if length is not None and length.isdigit() and int(length) > limit:
@@ -40,10 +40,39 @@ def _validate(model: type[M], data: Any) -> M:
         raise RequestValidationError(exc.errors()) from exc
 
 
+async def read_photos(uploads: list[UploadFile], settings: Settings) -> list[NewAttachment]:
+    """Check, clean (EXIF position read, then stripped) and thumbnail uploaded photos."""
+    uploads = [u for u in uploads if u.filename or u.size]
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise ValidationError(
+            "too_many_attachments",
+            "At most {limit} files may be attached at once; got {count}",
+            limit=MAX_ATTACHMENTS,
+            count=len(uploads),
+        )
+    photos = []
+    max_bytes = int(settings.max_upload_mb * 1_048_576)
+    for upload in uploads:
+        raw = await upload.read(max_bytes + 1)
+        photo = await run_in_threadpool(process_photo, raw, max_bytes=max_bytes)
+        stem = (upload.filename or "photo").rsplit(".", 1)[0][:150] or "photo"
+        photos.append(
+            NewAttachment(
+                filename=stem + photo.suffix,
+                content_type=photo.content_type,
+                data=photo.data,
+                thumbnail=photo.thumbnail,
+                exif_lon=photo.exif_lon,
+                exif_lat=photo.exif_lat,
+            )
+        )
+    return photos
+
+
 async def read_body(
     request: Request, model: type[M], settings: Settings
 ) -> tuple[M, list[NewAttachment]]:
-    _check_length(request, settings)
+    check_length(request, settings)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("", "application/json"):
         raw = await request.body()
@@ -51,9 +80,7 @@ async def read_body(
             return model.model_validate_json(raw or b"{}"), []
         except PydanticValidationError as exc:
             if any(e.get("type") == "json_invalid" for e in exc.errors()):
-                raise ValidationError(
-                    "json_invalid", "The request body is not valid JSON"
-                ) from exc
+                raise ValidationError("json_invalid", "The request body is not valid JSON") from exc
             raise RequestValidationError(exc.errors()) from exc
     if content_type == "multipart/form-data":
         form = await request.form(max_files=MAX_ATTACHMENTS + 1, max_fields=50)
@@ -68,29 +95,7 @@ async def read_body(
             ) from exc
         body = _validate(model, data)
         uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
-        if len(uploads) > MAX_ATTACHMENTS:
-            raise ValidationError(
-                "too_many_attachments",
-                "At most {limit} files may be attached at once; got {count}",
-                limit=MAX_ATTACHMENTS,
-                count=len(uploads),
-            )
-        photos = []
-        max_bytes = int(settings.max_upload_mb * 1_048_576)
-        for upload in uploads:
-            raw = await upload.read(max_bytes + 1)
-            photo = await run_in_threadpool(process_photo, raw, max_bytes=max_bytes)
-            stem = (upload.filename or "photo").rsplit(".", 1)[0][:150] or "photo"
-            photos.append(
-                NewAttachment(
-                    filename=stem + photo.suffix,
-                    content_type=photo.content_type,
-                    data=photo.data,
-                    thumbnail=photo.thumbnail,
-                    exif_lon=photo.exif_lon,
-                    exif_lat=photo.exif_lat,
-                )
-            )
+        photos = await read_photos(uploads, settings)
         return body, photos
     raise UnsupportedMediaError(
         "content_type_unsupported",

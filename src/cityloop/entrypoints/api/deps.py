@@ -16,6 +16,7 @@ from cityloop.bootstrap import Container
 from cityloop.domain.errors import AuthenticationError
 from cityloop.domain.roles import Actor
 from cityloop.entrypoints.i18n import negotiate
+from cityloop.entrypoints.web.session import COOKIE
 from cityloop.services.auth import actor_for_token
 
 T = TypeVar("T")
@@ -58,11 +59,19 @@ def _container(request: Request) -> Container:
 
 
 def bearer_token(request: Request) -> str:
+    """The ``Authorization: Bearer`` token; for reading (GET, HEAD) also the pages' session
+    cookie, so that a signed-in page can show photos and map layers. Writes always need the
+    header, so a cross-site form can never act with the cookie."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise AuthenticationError("not_authenticated", "Sign in first: this needs an access token")
-    return value.strip()
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if not header and request.method in ("GET", "HEAD"):
+        signer = getattr(request.app.state, "signer", None)
+        session = signer.load(request.cookies.get(COOKIE)) if signer is not None else None
+        if session is not None:
+            return session.token
+    raise AuthenticationError("not_authenticated", "Sign in first: this needs an access token")
 
 
 @dataclass(frozen=True, slots=True)

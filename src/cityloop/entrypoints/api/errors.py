@@ -3,13 +3,14 @@ language (``Accept-Language``: zh-CN by default, en)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityloop.domain.errors import DomainError, Msg
@@ -75,14 +76,30 @@ def domain_error_response(error: DomainError, locale: str) -> JSONResponse:
     )
 
 
+def _page_error(
+    request: Request, status: int, message: Callable[[str], str]
+) -> Response | None:
+    """Outside the API, errors are pages (the web package installs the renderer, which calls
+    ``message`` with the page's language)."""
+    render = getattr(request.app.state, "error_page", None)
+    if render is None or request.url.path.startswith("/api/"):
+        return None
+    return render(request, status, message)  # type: ignore[no-any-return]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return domain_error_response(exc, locale_of(request))
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        status = STATUS.get(exc.kind, 400)
+        page = _page_error(request, status, lambda locale: error_message(exc, locale))
+        return page or domain_error_response(exc, locale_of(request))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         locale = locale_of(request)
+        page = _page_error(request, 422, lambda lang: gettext(_INVALID_FIELDS, lang))
+        if page is not None:
+            return page
         fields = [
             {
                 "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
@@ -99,12 +116,15 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         locale = locale_of(request)
         code, text = _HTTP_CODES.get(exc.status_code, ("http_error", _FALLBACK))
         if isinstance(exc.detail, dict) and "code" in exc.detail:
             code = exc.detail["code"]
             text = exc.detail.get("message", text)
+        page = _page_error(request, exc.status_code, lambda lang: gettext(text, lang))
+        if page is not None:
+            return page
         headers = dict(exc.headers or {})
         if exc.status_code == 401:
             headers.setdefault("WWW-Authenticate", "Bearer")

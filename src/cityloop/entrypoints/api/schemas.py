@@ -8,25 +8,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cityloop.domain.case import Attachment, Case, CaseEvent, Task
-from cityloop.domain.roles import Actor, Role
+from cityloop.domain.roles import Actor
 from cityloop.domain.sla.status import StageStatus
 from cityloop.domain.workflow import Action
-from cityloop.entrypoints.presentation import colour, label
+from cityloop.entrypoints.presentation import colour, label, reporter_phone
 from cityloop.services.queries.cases import CaseItem, CaseView
 from cityloop.services.queries.model import CaseSummary
 
 API = "/api/v1"
-
-# Roles that need the reporter's phone number (to call back); others see it masked.
-PHONE_ROLES = {Role.OPERATOR, Role.SHIFT_LEAD, Role.ADMIN}
-
-
-def mask_phone(phone: str) -> str:
-    if len(phone) <= 4:
-        return "*" * len(phone)
-    keep = 3 if len(phone) >= 11 else 2
-    return phone[:keep] + "*" * (len(phone) - keep - 4) + phone[-4:]
-
 
 class Labelled(BaseModel):
     value: str
@@ -396,9 +385,7 @@ def case_out(view: CaseView, actor: Actor, locale: str) -> CaseOut:
         street_name=view.street_name,
     )
     fields = _summary_fields(CaseItem(summary, view.status), locale)
-    phone = case.reporter_phone
-    if actor.role not in PHONE_ROLES and actor.user_id != case.reporter_user_id:
-        phone = mask_phone(phone)
+    phone = reporter_phone(case, actor)
     standard = view.standard
     return CaseOut(
         **fields,

@@ -8,9 +8,10 @@ something to do (derived from the transition table); an inspector's queue is its
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cityloop.domain import workflow
 from cityloop.domain.case import Attachment, Case, CaseEvent, CaseState, Task
@@ -41,6 +42,7 @@ class CaseFilters:
     reported_to: datetime | None = None
     text: str = ""
     supervised: bool | None = None
+    reworked: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,24 +92,17 @@ def parse_sort(text: str | None) -> tuple[tuple[str, bool], ...]:
     return tuple(result)
 
 
-def list_cases(
-    uow: UnitOfWork,
+def _criteria(
     actor: Actor,
-    *,
     now: datetime,
-    filters: CaseFilters = CaseFilters(),
-    queue: bool = False,
-    sort: str | None = None,
-    page: int = 1,
-    page_size: int = 50,
-) -> CasePage:
-    """The caller's work queue (``queue=True``) or a search, paged, most urgent first."""
-    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationError(
-            "page_invalid",
-            "Pages start at 1 and hold 1 to {max} cases",
-            max=MAX_PAGE_SIZE,
-        )
+    filters: CaseFilters,
+    *,
+    queue: bool,
+    sort: str | None,
+    offset: int,
+    limit: int,
+) -> CaseCriteria:
+    """Check the filters and turn them, with the caller's scope, into a storage question."""
     if filters.light is not None and filters.light not in {light.value for light in Light}:
         raise ValidationError(
             "light_invalid",
@@ -132,9 +127,10 @@ def list_cases(
         reported_to=filters.reported_to,
         text=filters.text.strip(),
         supervised=filters.supervised,
+        reworked=filters.reworked,
         sort=parse_sort(sort),
-        offset=(page - 1) * page_size,
-        limit=page_size,
+        offset=offset,
+        limit=limit,
     )
     if queue:
         if actor.role is Role.INSPECTOR:
@@ -143,11 +139,137 @@ def list_cases(
             mine = tuple(s.value for s in workflow.queue_states(actor))
             wanted = tuple(s for s in (filters.states or mine) if s in mine)
             criteria = replace(criteria, states=wanted or ("-",))
+    return criteria
+
+
+def list_cases(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    now: datetime,
+    filters: CaseFilters = CaseFilters(),
+    queue: bool = False,
+    sort: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> CasePage:
+    """The caller's work queue (``queue=True``) or a search, paged, most urgent first."""
+    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValidationError(
+            "page_invalid",
+            "Pages start at 1 and hold 1 to {max} cases",
+            max=MAX_PAGE_SIZE,
+        )
+    criteria = _criteria(
+        actor,
+        now,
+        filters,
+        queue=queue,
+        sort=sort,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+    )
     with uow:
         rows, total = uow.queries.search(criteria)
         clocks, policy = uow.sla.clocks(), uow.sla.policy()
     items = [CaseItem(row, stage_status(row.case, now, clocks, policy)) for row in rows]
     return CasePage(items=items, total=total, page=page, page_size=page_size)
+
+
+EXPORT_LIMIT = 50_000
+
+
+def export_cases(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    now: datetime,
+    filters: CaseFilters = CaseFilters(),
+    queue: bool = False,
+    sort: str | None = None,
+) -> list[CaseItem]:
+    """Every case of a search or queue, for a spreadsheet (at most ``EXPORT_LIMIT``)."""
+    criteria = _criteria(
+        actor, now, filters, queue=queue, sort=sort, offset=0, limit=EXPORT_LIMIT + 1
+    )
+    with uow:
+        rows, total = uow.queries.search(criteria)
+        clocks, policy = uow.sla.clocks(), uow.sla.policy()
+    if total > EXPORT_LIMIT:
+        raise ValidationError(
+            "export_too_large",
+            "The list has {count} cases; at most {limit} can be exported at once. Narrow the "
+            "search (for example by report date) and export in parts",
+            count=total,
+            limit=EXPORT_LIMIT,
+        )
+    return [CaseItem(row, stage_status(row.case, now, clocks, policy)) for row in rows]
+
+
+OPEN_STATES = tuple(s.value for s in CaseState if not s.terminal)
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    item: CaseItem
+    distance_m: float
+
+
+def possible_duplicates(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    now: datetime,
+    category_code: str,
+    lon: float,
+    lat: float,
+    limit: int = 10,
+) -> list[Duplicate]:
+    """Open cases of the same class near a position, reported recently (疑似重复): the radius
+    and the window are policy (``duplicate_radius_m``, ``duplicate_window_days``)."""
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValidationError(
+            "position_invalid",
+            "Position {lon}, {lat} is not a longitude and latitude",
+            lon=lon,
+            lat=lat,
+        )
+    with uow:
+        policy = uow.sla.policy()
+    radius = policy.duplicate_radius_m
+    dlat = radius / 111_320
+    dlon = radius / (111_320 * max(0.01, math.cos(math.radians(lat))))
+    criteria = replace(
+        _scope(actor, now),
+        states=OPEN_STATES,
+        category_codes=(category_code,),
+        reported_from=now - timedelta(days=policy.duplicate_window_days),
+        bbox=(lon - dlon, lat - dlat, lon + dlon, lat + dlat),
+        sort=(("reported_at", True),),
+        limit=200,
+    )
+    with uow:
+        rows, _ = uow.queries.search(criteria)
+        clocks = uow.sla.clocks()
+    found = []
+    for row in rows:
+        case = row.case
+        if case.lon is None or case.lat is None:
+            continue
+        distance = metres_between(lon, lat, case.lon, case.lat)
+        if distance <= radius:
+            item = CaseItem(row, stage_status(case, now, clocks, policy))
+            found.append(Duplicate(item, distance))
+    found.sort(key=lambda d: d.distance_m)
+    return found[:limit]
+
+
+def metres_between(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def count_by_state(uow: UnitOfWork, actor: Actor, *, now: datetime) -> dict[str, int]:

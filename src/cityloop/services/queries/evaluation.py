@@ -39,7 +39,6 @@ from cityloop.domain.evaluation.subjects import (
     Family,
     Subject,
     SubjectKind,
-    region_parent,
 )
 from cityloop.domain.roles import Actor, Role
 from cityloop.services.ports import FactSource, UnitOfWork
@@ -193,11 +192,12 @@ def subjects(directory: Directory, kind: SubjectKind, district: str | None) -> d
                 parent = str(d.parent_id) if d.parent_id else None
                 out[str(d.id)] = Subject(kind, str(d.id), d.name, parent, d.level)
     elif kind in REGION_KINDS:
+        size = kind.code_length
+        up = {SubjectKind.STREET: 6, SubjectKind.COMMUNITY: 9, SubjectKind.GRID: 12}.get(kind)
         for region in directory.regions.get(kind.value, []):
-            if len(region.code) == kind.code_length and _in(region.code, district):
-                out[region.code] = Subject(
-                    kind, region.code, region.name, region_parent(kind, region.code)
-                )
+            code = region.code
+            if len(code) == size and (district is None or code.startswith(district)):
+                out[code] = Subject(kind, code, region.name, code[:up] if up else None)
     else:
         key = district or CITY
         name = WHOLE_CITY
@@ -209,24 +209,49 @@ def subjects(directory: Directory, kind: SubjectKind, district: str | None) -> d
     return out
 
 
+def register_totals(directory: Directory) -> dict[str, dict[str, tuple[int, int]]]:
+    """Unit grids and area (m², whole) under every region, by level; the whole city under
+    ``centre`` → ``city``."""
+    levels: dict[str, dict[str, list[int]]] = {kind.value: {} for kind in REGION_KINDS}
+    city = [0, 0]
+    for grid in directory.regions.get("grid", []):
+        code, area = grid.code, round(grid.area_m2 or 0)
+        city[0] += 1
+        city[1] += area
+        for kind in REGION_KINDS:
+            key = code[: kind.code_length]
+            found = levels[kind.value].get(key)
+            if found is None:
+                levels[kind.value][key] = [1, area]
+            else:
+                found[0] += 1
+                found[1] += area
+    out = {level: {k: (n, a) for k, (n, a) in found.items()} for level, found in levels.items()}
+    out[SubjectKind.CENTRE.value] = {CITY: (city[0], city[1])}
+    return out
+
+
 def register_counts(
-    directory: Directory, kind: SubjectKind, district: str | None
+    directory: Directory,
+    kind: SubjectKind,
+    district: str | None,
+    totals: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Grids and area (m², whole) of every region of ``kind`` — or of the whole scope for
-    the centre — from the register of unit grids."""
+    """Grids and area of every region of ``kind`` — or of the whole scope for the centre."""
     if kind not in REGION_KINDS and kind is not SubjectKind.CENTRE:
         return {}
-    size = kind.code_length
-    grids: dict[str, int] = {}
-    area: dict[str, int] = {}
-    for grid in directory.regions.get("grid", []):
-        code = grid.code
-        if district is not None and not code.startswith(district):
-            continue
-        key = code[:size] if size else (district or CITY)
-        grids[key] = grids.get(key, 0) + 1
-        area[key] = area.get(key, 0) + round(grid.area_m2 or 0)
-    return {key: {"grids": n, "area_m2": area[key]} for key, n in grids.items()}
+    totals = totals if totals is not None else register_totals(directory)
+    if kind is SubjectKind.CENTRE:
+        if district is None:
+            n, area = totals[kind.value][CITY]
+        else:
+            n, area = totals[SubjectKind.DISTRICT.value].get(district, (0, 0))
+        return {district or CITY: {"grids": n, "area_m2": area}}
+    return {
+        code: {"grids": n, "area_m2": area}
+        for code, (n, area) in totals[kind.value].items()
+        if district is None or code.startswith(district)
+    }
 
 
 # -- reports ---
@@ -235,21 +260,33 @@ def register_counts(
 class Row:
     """One subject's line of a report."""
 
-    __slots__ = ("_values", "counts", "kind", "rank", "score", "subject")
+    __slots__ = ("_columns", "_counts", "_index", "_values", "kind", "rank", "score", "subject")
 
     def __init__(
         self,
         subject: Subject,
-        counts: dict[str, int],
+        counts: dict[str, int] | None,
         score: scoring.Score,
         rank: int | None = None,
+        columns: Mapping[str, Sequence[int]] | None = None,
+        index: int = 0,
     ) -> None:
         self.subject = subject
         self.kind = subject.kind
-        self.counts = counts
+        self._counts = counts
+        self._columns = columns
+        self._index = index
         self.score = score
         self.rank = rank
         self._values: dict[str, int | Fraction | None] | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The base and register counts (read from the report's columns on first use)."""
+        if self._counts is None:
+            cols = self._columns or {}
+            self._counts = {name: int(values[self._index]) for name, values in cols.items()}
+        return self._counts
 
     @property
     def values(self) -> dict[str, int | Fraction | None]:
@@ -276,6 +313,7 @@ class Report:
 
 
 def _score_rows(
+    facts: FactSource,
     kind: SubjectKind,
     keyed: Mapping[str, Subject],
     table: CountTable,
@@ -284,25 +322,24 @@ def _score_rows(
     period: Period,
     district: str | None,
 ) -> list[Row]:
-    names = BASE_COUNTS[kind]
-    zero = dict.fromkeys(_base_names(kind), 0)
-    index = {key: i for i, key in enumerate(table.keys)}
-    columns = [table.columns[name] for name in names]
-    scorer = scoring.Scorer(kind, scheme, period.month_factor)
-    regional = kind in REGION_KINDS
-    rows = []
-    for key, subject in keyed.items():
-        i = index.get(key)
-        counts = dict(zero)
-        if i is not None:
-            counts.update(zip(names, (column[i] for column in columns), strict=True))
-        extra = register.get(key)
-        if extra:
-            counts.update(extra)
-        value, grade, colour = scorer(counts, scheme.region_class(key if regional else district))
-        rows.append(Row(subject, counts, scoring.Score(value, grade, colour, ())))
-    _rank(rows)
-    return rows
+    keys = list(keyed)
+    extra: dict[str, list[int]] = {}
+    if kind in REGION_KINDS or kind is SubjectKind.CENTRE:
+        for name in ("grids", "area_m2"):
+            extra[name] = [register.get(key, {}).get(name, 0) for key in keys]
+    if scheme.region_classes:
+        regional = kind in REGION_KINDS
+        classes: list[str | None] = [
+            scheme.region_class(key if regional else district) for key in keys
+        ]
+    else:
+        classes = [scheme.default_region_class] * len(keys)
+    done = facts.assemble(kind, keys, table, extra, scheme, period.month_factor, classes)
+    subjects = [keyed[key] for key in keys]
+    return [
+        Row(subjects[i], None, scoring.Score(*done.scores[i], ()), done.ranks[i], done.columns, i)
+        for i in done.order
+    ]
 
 
 def explain(row: Row, scheme: Scheme, period: Period, district: str | None) -> scoring.Score:
@@ -330,16 +367,23 @@ def compute(
     kind: SubjectKind,
     fr: Frame,
     district: str | None,
+    totals: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
+    ctx: Context | None = None,
 ) -> list[Row]:
     """Every subject's counts, score, grade and rank, computed from the facts."""
-    ctx = context(directory, district)
+    ctx = ctx or context(directory, district)
     table = facts.table(kind, fr.window, ctx)
-    keyed = subjects(directory, kind, district)
-    for key in table.keys:
-        if key not in keyed:
-            keyed[key] = Subject(kind, key, key)
-    register = register_counts(directory, kind, district)
-    return _score_rows(kind, keyed, table, register, scheme, fr.period, district)
+    cached = directory.cache.get(("subjects", kind, district))
+    if cached is None:
+        cached = directory.cache[("subjects", kind, district)] = (
+            subjects(directory, kind, district),
+            register_counts(directory, kind, district, totals),
+        )
+    keyed, register = cached
+    missing = [key for key in table.keys if key not in keyed]
+    if missing:
+        keyed = {**keyed, **{key: Subject(kind, key, key) for key in missing}}
+    return _score_rows(facts, kind, keyed, table, register, scheme, fr.period, district)
 
 
 def from_frozen(report: FrozenReport, kind: SubjectKind, scheme: Scheme) -> list[Row]:
@@ -367,6 +411,27 @@ class Session:
     tz: tzinfo
     schemes: dict[int, Scheme] = field(default_factory=dict)
     frozen: dict[tuple[str, str], FrozenReport | None] = field(default_factory=dict)
+    _totals: dict[str, dict[str, tuple[int, int]]] | None = None
+    _contexts: dict[str | None, Context] = field(default_factory=dict)
+
+    def context(self, district: str | None) -> Context:
+        """One context per scope, so that the engine reuses its work across kinds."""
+        if district not in self._contexts:
+            key = ("context", district)
+            found = self.directory.cache.get(key)
+            if found is None:
+                found = self.directory.cache[key] = context(self.directory, district)
+            self._contexts[district] = found
+        return self._contexts[district]
+
+    @property
+    def totals(self) -> dict[str, dict[str, tuple[int, int]]]:
+        if self._totals is None:
+            found = self.directory.cache.get("totals")
+            if found is None:
+                found = self.directory.cache["totals"] = register_totals(self.directory)
+            self._totals = found
+        return self._totals
 
 
 def open_session(uow: UnitOfWork) -> Session:
@@ -391,7 +456,10 @@ def report_in(
         return Report(kind, fr, district, scheme, from_frozen(frozen, kind, scheme),
                       frozen.frozen_at)  # fmt: skip
     scheme = scheme_for(session.uow, period.start)
-    rows = compute(session.facts, session.directory, scheme, kind, fr, district)
+    rows = compute(
+        session.facts, session.directory, scheme, kind, fr, district, session.totals,
+        session.context(district),
+    )  # fmt: skip
     return Report(kind, fr, district, scheme, rows)
 
 

@@ -31,6 +31,8 @@ class CaseCriteria:
     reported_to: datetime | None = None
     text: str = ""
     supervised: bool | None = None
+    reworked: bool | None = None
+    bbox: tuple[float, float, float, float] | None = None  # west, south, east, north
     sort: tuple[tuple[str, bool], ...] = (("urgency", False),)
     offset: int = 0
     limit: int = 50

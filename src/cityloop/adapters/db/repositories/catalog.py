@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, or_, select
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, or_, select, update
 
 from cityloop.adapters.db.models import T, new_id
 from cityloop.domain.case import Urgency
@@ -22,6 +22,9 @@ mappings = T["category_mappings"]
 standards = T["filing_standards"]
 limits = T["disposal_limits"]
 rules = T["dispatch_rules"]
+
+# Text columns of a filing standard that the domain record does not carry (administration).
+STANDARD_EXTRAS = ("legal_basis", "legal_clause", "collection_notes")
 
 
 def category_from_row(row: Any) -> Category:
@@ -193,3 +196,204 @@ class SqlCatalogRepository:
         )
         lims = self._limits([r.id for r in rows])
         return [self._standard(r, lims.get(r.id, {})) for r in rows]
+
+    # -- administration (应用维护): the class dictionary and the filing standards ---
+
+    def find_categories(
+        self,
+        *,
+        edition: Edition | None = None,
+        kind: ClassKind | None = None,
+        major_code: str | None = None,
+        text: str = "",
+        active: bool | None = None,
+        local: bool | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> tuple[list[Category], int]:
+        where = []
+        if edition is not None:
+            where.append(categories.c.edition == edition.value)
+        if kind is not None:
+            where.append(categories.c.kind == kind.value)
+        if major_code:
+            where.append(categories.c.major_code == major_code)
+        if active is not None:
+            where.append(categories.c.active.is_(active))
+        if local is not None:
+            where.append(categories.c.local.is_(local))
+        if text:
+            where.append(
+                or_(
+                    categories.c.code.startswith(text, autoescape=True),
+                    categories.c.name.contains(text, autoescape=True),
+                    categories.c.keywords.contains(text, autoescape=True),
+                )
+            )
+        total = self.conn.execute(
+            select(func.count()).select_from(categories).where(*where)
+        ).scalar()
+        rows = self.conn.execute(
+            select(categories)
+            .where(*where)
+            .order_by(categories.c.edition, categories.c.kind, categories.c.code)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [category_from_row(r) for r in rows], int(total or 0)
+
+    def majors(self, edition: Edition, kind: ClassKind) -> list[tuple[str, str]]:
+        rows = self.conn.execute(
+            select(categories.c.major_code, func.min(categories.c.major_name))
+            .where(categories.c.edition == edition.value, categories.c.kind == kind.value)
+            .group_by(categories.c.major_code)
+            .order_by(categories.c.major_code)
+        )
+        return [(str(code), str(name)) for code, name in rows]
+
+    def category_codes(self, edition: Edition, kind: ClassKind, major_code: str) -> set[str]:
+        rows = self.conn.execute(
+            select(categories.c.code).where(
+                categories.c.edition == edition.value,
+                categories.c.kind == kind.value,
+                categories.c.major_code == major_code,
+            )
+        )
+        return {str(r.code) for r in rows}
+
+    def categories_by_ids(self, ids: Sequence[int]) -> dict[int, Category]:
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(categories).where(categories.c.id.in_(list(set(ids)))))
+        return {r.id: category_from_row(r) for r in rows}
+
+    def add_category(self, category: Category, *, note: str = "") -> Category:
+        row_id = new_id(
+            self.conn.execute(
+                insert(categories).values(
+                    edition=category.edition.value,
+                    kind=category.kind.value,
+                    code=category.code,
+                    name=category.name,
+                    major_code=category.major_code,
+                    major_name=category.major_name,
+                    component_code=category.component_code,
+                    local=category.local,
+                    self_handling_allowed=category.self_handling_allowed,
+                    active=category.active,
+                    keywords="",
+                    note=note,
+                    sort_order=0,
+                )
+            )
+        )
+        return replace(category, id=row_id)
+
+    def update_category(self, category: Category) -> None:
+        self.conn.execute(
+            update(categories)
+            .where(categories.c.id == category.id)
+            .values(
+                name=category.name,
+                active=category.active,
+                self_handling_allowed=category.self_handling_allowed,
+            )
+        )
+
+    def standard_counts(self, category_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Class id → (active rows, all rows) of its filing standard."""
+        if not category_ids:
+            return {}
+        rows = self.conn.execute(
+            select(
+                standards.c.category_id,
+                func.count(),
+                func.sum(case((standards.c.active.is_(True), 1), else_=0)),
+            )
+            .where(standards.c.category_id.in_(list(set(category_ids))))
+            .group_by(standards.c.category_id)
+        )
+        return {r[0]: (int(r[2] or 0), int(r[1])) for r in rows}
+
+    def all_standards(self) -> list[FilingStandard]:
+        """Every filing-standard row, active or not, by class code and order."""
+        rows = list(
+            self.conn.execute(
+                select(standards)
+                .join(categories, categories.c.id == standards.c.category_id)
+                .order_by(categories.c.code, standards.c.sort_order, standards.c.id)
+            )
+        )
+        lims = self._limits([r.id for r in rows])
+        return [self._standard(r, lims.get(r.id, {})) for r in rows]
+
+    def standard_extras(self, standard_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """Legal basis, clause and collection notes of these rows."""
+        if not standard_ids:
+            return {}
+        columns = [standards.c[name] for name in STANDARD_EXTRAS]
+        result: dict[int, dict[str, str]] = {}
+        ids = list(set(standard_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for r in self.conn.execute(
+                select(standards.c.id, *columns).where(standards.c.id.in_(chunk))
+            ):
+                result[r.id] = {name: str(getattr(r, name) or "") for name in STANDARD_EXTRAS}
+        return result
+
+    def _write_limits(self, standard_id: int, lims: Mapping[Urgency, TimeLimit]) -> None:
+        self.conn.execute(delete(limits).where(limits.c.standard_id == standard_id))
+        for urgency, limit in lims.items():
+            self.conn.execute(
+                insert(limits).values(
+                    standard_id=standard_id,
+                    urgency=urgency.value,
+                    amount=limit.amount,
+                    unit=limit.unit.value,
+                )
+            )
+
+    def add_standard(
+        self, standard: FilingStandard, extras: Mapping[str, str], *, source: str = ""
+    ) -> FilingStandard:
+        last = self.conn.execute(
+            select(func.max(standards.c.sort_order)).where(
+                standards.c.category_id == standard.category_id
+            )
+        ).scalar()
+        normal = standard.limits.get(Urgency.NORMAL)
+        row_id = new_id(
+            self.conn.execute(
+                insert(standards).values(
+                    category_id=standard.category_id,
+                    condition=standard.condition,
+                    closing_condition=standard.closing_condition,
+                    supervising_body=standard.supervising_body,
+                    responsible_body=standard.responsible_body,
+                    limit_text=str(normal) if normal is not None else "",
+                    source=source[:100],
+                    active=standard.active,
+                    sort_order=int(last or 0) + 1,
+                    **{name: extras.get(name, "") for name in STANDARD_EXTRAS},
+                )
+            )
+        )
+        self._write_limits(row_id, standard.limits)
+        return replace(standard, id=row_id)
+
+    def update_standard(self, standard: FilingStandard, extras: Mapping[str, str]) -> None:
+        """Overwrite a row's texts, activity and disposal limits (its class stays)."""
+        self.conn.execute(
+            update(standards)
+            .where(standards.c.id == standard.id)
+            .values(
+                condition=standard.condition,
+                closing_condition=standard.closing_condition,
+                supervising_body=standard.supervising_body,
+                responsible_body=standard.responsible_body,
+                active=standard.active,
+                **{name: extras[name] for name in STANDARD_EXTRAS if name in extras},
+            )
+        )
+        self._write_limits(standard.id, standard.limits)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -37,6 +39,10 @@ schemes: Table = EvalSchemeRow.__table__  # type: ignore[assignment]
 reports: Table = EvalReportRow.__table__  # type: ignore[assignment]
 lines: Table = EvalReportLineRow.__table__  # type: ignore[assignment]
 _META = schemes.metadata
+_DIRECTORIES: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], Directory]] = (
+    weakref.WeakKeyDictionary()
+)
+_DIRECTORY_LOCK = threading.Lock()
 
 
 def _t(name: str) -> Table:
@@ -194,6 +200,45 @@ class SqlEvaluationRepository:
     # -- names ---
 
     def directory(self) -> Directory:
+        """The register, kept per process while its fingerprint does not change (it holds
+        every unit grid: reading it costs more than a whole monthly evaluation)."""
+        mark = self._fingerprint()
+        key = self.conn.engine
+        with _DIRECTORY_LOCK:
+            cached = _DIRECTORIES.get(key)
+            if cached is not None and cached[0] == mark:
+                return cached[1]
+        found = self._directory()
+        with _DIRECTORY_LOCK:
+            _DIRECTORIES[key] = (mark, found)
+        return found
+
+    def _fingerprint(self) -> tuple[Any, ...]:
+        """Counts, largest ids and name lengths of the register's tables: any insert, delete,
+        rename, (de)activation or regrant changes it."""
+        row = self._raw(
+            "SELECT"
+            " (SELECT count(*) FROM regions),"
+            " (SELECT max(id) FROM regions),"
+            " (SELECT count(valid_to) FROM regions),"
+            " (SELECT sum(length(name) * (id % 97 + 1)) FROM regions),"
+            " (SELECT count(*) FROM users),"
+            " (SELECT max(id) FROM users),"
+            " (SELECT sum(length(display_name) * (id % 97 + 1)) FROM users),"
+            " (SELECT sum(CASE WHEN active THEN id ELSE 0 END) FROM users),"
+            " (SELECT count(*) FROM user_roles),"
+            " (SELECT max(id) FROM user_roles),"
+            " (SELECT sum(id * length(role) + coalesce(department_id, 0)) FROM user_roles),"
+            " (SELECT count(*) FROM departments),"
+            " (SELECT max(id) FROM departments),"
+            " (SELECT sum(length(name) * (id % 97 + 1) + coalesce(parent_id, 0) + level"
+            "  + CASE WHEN active THEN 1 ELSE 0 END) FROM departments),"
+            " (SELECT count(*) FROM inspector_grids),"
+            " (SELECT sum(user_id * 7919 + region_id) FROM inspector_grids)"
+        )
+        return tuple(row[0]) if row else ()
+
+    def _directory(self) -> Directory:
         users, roles = _t("users"), _t("user_roles")
         people: dict[str, dict[int, tuple[str, list[str | None]]]] = defaultdict(dict)
         for r in self.conn.execute(
@@ -219,12 +264,12 @@ class SqlEvaluationRepository:
         ]
         # The register of regions can hold tens of thousands of unit grids: plain tuples.
         found: dict[str, list[RegionEntry]] = defaultdict(list)
-        for level, code, name, area in self.conn.exec_driver_sql(
+        for level, code, name, area in self._raw(
             "SELECT level, code, name, area_m2 FROM regions WHERE valid_to IS NULL ORDER BY code"
         ):
             found[level].append(RegionEntry(code, name, area))
         inspector_grids: dict[str, list[int]] = defaultdict(list)
-        for user_id, code in self.conn.exec_driver_sql(
+        for user_id, code in self._raw(
             "SELECT g.user_id, r.code FROM inspector_grids g JOIN regions r ON r.id = g.region_id"
             " ORDER BY r.code, g.user_id"
         ):
@@ -238,6 +283,15 @@ class SqlEvaluationRepository:
             regions=dict(found),
             inspector_grids={code: tuple(ids) for code, ids in inspector_grids.items()},
         )
+
+    def _raw(self, sql: str) -> list[tuple[Any, ...]]:
+        """Plain tuples straight from the driver, inside this transaction (for big lists)."""
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
     def case_lines(self, case_ids: Sequence[int]) -> dict[int, CaseLine]:
         cases, categories, departments = _t("cases"), _t("categories"), _t("departments")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -218,3 +219,71 @@ class SqlSlaRepository:
         bump_revision(self.conn)
         self._checked = False
         self.cache.checked_at = 0.0
+
+    def _changed(self) -> None:
+        """Make every process (this one at once) rebuild the cached calendar and policy."""
+        bump_revision(self.conn)
+        self._checked = False
+        self.cache.checked_at = 0.0
+
+    def overrides_between(self, first: date, last: date) -> list[tuple[date, DayKind, str]]:
+        """The overridden days from ``first`` to ``last`` (inclusive) with their names."""
+        row = self._calendar_row()
+        if row is None:
+            return []
+        rows = self.conn.execute(
+            select(overrides.c.day, overrides.c.kind, overrides.c.name)
+            .where(
+                overrides.c.calendar_id == row.id,
+                overrides.c.day >= first,
+                overrides.c.day <= last,
+            )
+            .order_by(overrides.c.day)
+        )
+        return [(r.day, DayKind(r.kind), str(r.name or "")) for r in rows]
+
+    def replace_overrides(
+        self, first: date, last: date, days: Sequence[tuple[date, DayKind, str]]
+    ) -> None:
+        """Replace every override from ``first`` to ``last`` by ``days`` (an imported year)."""
+        calendar_id = self._calendar_id()
+        self.conn.execute(
+            delete(overrides).where(
+                overrides.c.calendar_id == calendar_id,
+                overrides.c.day >= first,
+                overrides.c.day <= last,
+            )
+        )
+        for day, kind, name in days:
+            self.conn.execute(
+                insert(overrides).values(
+                    calendar_id=calendar_id, day=day, kind=kind.value, name=name
+                )
+            )
+        for year in range(first.year, last.year + 1):
+            self._mark_year(calendar_id, year)
+        self._changed()
+
+    def set_week(self, calendar: WorkCalendar, *, custom_makeup: bool) -> None:
+        """Store ``calendar``'s weekly working windows and hours of one working day, and its
+        make-up days' windows when ``custom_makeup`` (else they follow a weekday's)."""
+        calendar_id = self._calendar_id()
+        self.conn.execute(
+            update(calendars)
+            .where(calendars.c.id == calendar_id)
+            .values(
+                week=week_to_json(dict(calendar.week)),
+                makeup_windows=(
+                    {"windows": [str(w) for w in calendar.makeup_windows]}
+                    if custom_makeup
+                    else None
+                ),
+                hours_per_workday=calendar.hours_per_workday,
+            )
+        )
+        self._changed()
+
+    def custom_makeup_windows(self) -> bool:
+        """Whether make-up working days have windows of their own (else a weekday's)."""
+        row = self._calendar_row()
+        return row is not None and row.makeup_windows is not None

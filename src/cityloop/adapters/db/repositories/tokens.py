@@ -60,3 +60,11 @@ class SqlTokenRepository:
             .values(revoked_at=at)
         )
         return bool(result.rowcount)
+
+    def revoke_user(self, user_id: int, at: datetime) -> int:
+        result = self.conn.execute(
+            update(tokens)
+            .where(tokens.c.user_id == user_id, tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return int(result.rowcount or 0)

@@ -177,6 +177,7 @@ def list_cases(
     reported_to: datetime | None = None,
     q_text: Annotated[str, Query(alias="q", max_length=100)] = "",
     supervised: bool | None = None,
+    reworked: Annotated[bool | None, Query(description="only cases sent back for rework")] = None,
     sort: Annotated[str | None, Query(description="e.g. -reported_at,number")] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=q.MAX_PAGE_SIZE)] = 50,
@@ -202,6 +203,7 @@ def list_cases(
         reported_to=reported_to,
         text=q_text,
         supervised=supervised,
+        reworked=reworked,
     )
     result = q.list_cases(
         container.uow(readonly=True),

@@ -1,11 +1,11 @@
-"""Map layers for the pages, as GeoJSON (WGS84), and the base-map settings.
+"""Map layers for the pages, as GeoJSON, and the base-map settings.
 
-The default base map is drawn from the city's own data (district, street, community and grid
-outlines from ``/map/regions``), so a map works on an intranet with no internet. Online tiles
-— 天地图 WMTS (needs the city's key) or any XYZ URL — are optional settings
-(``CITYLOOP_MAP_TIANDITU_KEY``, ``CITYLOOP_MAP_XYZ_URL``, ``CITYLOOP_MAP_XYZ_CRS``); the
-client then converts between the tiles' system (GCJ-02 for most Chinese XYZ tiles, CGCS2000
-for 天地图) and our WGS84/CGCS2000 data.
+Boxes and answers are WGS84 unless ``crs`` names another system (GCJ-02 to overlay Chinese web
+tiles, CGCS2000 Gauss–Krüger metres …). The default base map is drawn from the city's own data
+(district, street, community and grid outlines from ``/map/regions``), so a map works on an
+intranet with no internet. Online tiles — 天地图 WMTS (needs the city's key) or any XYZ URL —
+are optional settings (``CITYLOOP_MAP_TIANDITU_KEY``, ``CITYLOOP_MAP_XYZ_URL``,
+``CITYLOOP_MAP_XYZ_CRS``); a client over GCJ-02 tiles asks for ``crs=GCJ-02``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,19 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
+import numpy as np
+import shapely
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from shapely.geometry import mapping, shape
 
+from cityloop.adapters.geo.crs import transform
 from cityloop.domain.errors import ValidationError
+from cityloop.domain.geo import Crs, parse_crs
 from cityloop.domain.regions import RegionLevel
 from cityloop.entrypoints.api.deps import ActorDep, ContainerDep
+from cityloop.entrypoints.api.routes.geocoding import to_wgs84
 from cityloop.services.queries import map_layers as q
 from cityloop.services.queries.map_model import (
     DEFAULT_POINT_LIMIT,
@@ -113,8 +119,47 @@ def settings(actor: ActorDep) -> dict[str, Any]:
     }
 
 
-def _bbox(text: str | None) -> BBox | None:
-    return BBox.parse(text) if text else None
+CrsQuery = Annotated[
+    str,
+    Query(
+        max_length=20,
+        description="system of the box and of the answer's coordinates (GCJ-02 to overlay"
+        " Chinese web tiles; default WGS84)",
+    ),
+]
+
+
+def _wgs84_box(text: str, crs: str) -> BBox:
+    """A box given in ``crs`` as the WGS84 box that holds its four corners."""
+    box = BBox.parse(text)
+    if parse_crs(crs) in (Crs.WGS84, Crs.CGCS2000):
+        return box
+    corners = [to_wgs84(x, y, crs) for x in (box.west, box.east) for y in (box.south, box.north)]
+    lons, lats = [c[0] for c in corners], [c[1] for c in corners]
+    return BBox(min(lons), min(lats), max(lons), max(lats))
+
+
+def _bbox(text: str | None, crs: str = "EPSG:4326") -> BBox | None:
+    return _wgs84_box(text, crs) if text else None
+
+
+def _in_crs(body: dict[str, Any], crs: str) -> dict[str, Any]:
+    """Move every feature of a collection from WGS84 to ``crs`` (and say so)."""
+    ref = parse_crs(crs)
+    if ref in (Crs.WGS84, Crs.CGCS2000):
+        return body
+    digits = 8 if ref.geographic else 3
+
+    def move(x: Any, y: Any) -> tuple[Any, Any]:
+        out_x, out_y = transform(x, y, Crs.WGS84, ref)
+        return np.round(out_x, digits), np.round(out_y, digits)
+
+    for feature in body["features"]:
+        if feature.get("geometry"):
+            moved = shapely.transform(shape(feature["geometry"]), move, interleaved=False)
+            feature["geometry"] = mapping(moved)
+    body["crs"] = {"type": "name", "properties": {"name": crs}}
+    return body
 
 
 def _level(text: str) -> RegionLevel:
@@ -136,16 +181,17 @@ def regions(
     level: str = "grid",
     bbox: BBoxQuery | None = None,
     version: Annotated[int | None, Query(ge=1, description="grid layer version")] = None,
+    crs: CrsQuery = "EPSG:4326",
 ) -> JSONResponse:
     collection = q.region_layer(
         container.uow(readonly=True),
         _level(level),
         actor=actor,
         zoom=zoom,
-        bbox=_bbox(bbox),
+        bbox=_bbox(bbox, crs),
         version=version,
     )
-    return JSONResponse(collection)
+    return JSONResponse(_in_crs(collection, crs))
 
 
 def _clusters(layer: Any) -> list[dict[str, Any]]:
@@ -167,11 +213,12 @@ def components(
     zoom: ZoomQuery,
     class_code: Annotated[list[str] | None, Query(alias="class")] = None,
     limit: LimitQuery = DEFAULT_POINT_LIMIT,
+    crs: CrsQuery = "EPSG:4326",
 ) -> JSONResponse:
     layer = q.component_layer(
         container.uow(readonly=True),
         actor=actor,
-        bbox=BBox.parse(bbox),
+        bbox=_wgs84_box(bbox, crs),
         zoom=zoom,
         class_codes=class_code or (),
         limit=limit,
@@ -192,13 +239,16 @@ def components(
         for p in layer.points
     ] + _clusters(layer)
     return JSONResponse(
-        {
-            "type": "FeatureCollection",
-            "mode": "clusters" if layer.clusters else "points",
-            "total": layer.total,
-            "cell_deg": layer.cell_deg,
-            "features": features,
-        }
+        _in_crs(
+            {
+                "type": "FeatureCollection",
+                "mode": "clusters" if layer.clusters else "points",
+                "total": layer.total,
+                "cell_deg": layer.cell_deg,
+                "features": features,
+            },
+            crs,
+        )
     )
 
 
@@ -249,11 +299,12 @@ def cases(
     source: Annotated[list[str] | None, Query()] = None,
     reported_from: datetime | None = None,
     reported_to: datetime | None = None,
+    crs: CrsQuery = "EPSG:4326",
 ) -> JSONResponse:
     layer = q.case_layer(
         container.uow(readonly=True),
         actor=actor,
-        bbox=BBox.parse(bbox),
+        bbox=_wgs84_box(bbox, crs),
         zoom=zoom,
         mode=CaseLayerMode(mode),
         limit=limit,
@@ -263,4 +314,4 @@ def cases(
         reported_from=reported_from,
         reported_to=reported_to,
     )
-    return JSONResponse(case_layer_out(layer))
+    return JSONResponse(_in_crs(case_layer_out(layer), crs))

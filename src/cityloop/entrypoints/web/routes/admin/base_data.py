@@ -1,0 +1,7 @@
+"""Administration (应用维护): base_data pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
