@@ -44,6 +44,10 @@ maybe_user = st.one_of(st.sampled_from(USERS), st.sampled_from(USERS), st.none()
 
 @st.composite
 def records(draw: st.DrawFn, case_id: int) -> CaseRecord:
+    # Cases of later zone-map blocks happen later, so that a window skips whole blocks.
+    base = T0 + 30 * (case_id // 4096)
+    times = st.integers(base, base + 100)
+    maybe_time = st.one_of(times, times, times, st.none())
     reported = draw(times)
     case = CaseFacts(
         case_id=case_id,
@@ -127,12 +131,14 @@ def records(draw: st.DrawFn, case_id: int) -> CaseRecord:
 @st.composite
 def fact_sets(draw: st.DrawFn) -> list[CaseRecord]:
     n = draw(st.integers(0, 16))
-    return [draw(records(i + 1)) for i in range(n)]
+    # ids spread over several zone-map blocks (4,096 case ids each)
+    step = draw(st.sampled_from([1, 1500, 5000]))
+    return [draw(records(i * step + 1)) for i in range(n)]
 
 
 @st.composite
 def windows(draw: st.DrawFn) -> Window:
-    start = draw(st.integers(T0 - 5, T0 + 90))
+    start = draw(st.integers(T0 - 5, T0 + 200))
     end = start + draw(st.integers(1, 100))
     as_of = draw(st.sampled_from([end, end - 1, start + 1]))
     return Window(start, end, max(as_of, start + 1))

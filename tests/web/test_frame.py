@@ -16,7 +16,8 @@ def test_pages_need_sign_in_and_come_back_after_it(web: Web) -> None:
     form = client.get(response.headers["location"])
     assert form.status_code == 200 and 'name="next" value="/work?state=reported"' in form.text
     signed = client.post(
-        "/login", data={"username": "operator", "password": PASSWORD, "next": "/work?state=reported"}
+        "/login",
+        data={"username": "operator", "password": PASSWORD, "next": "/work?state=reported"},
     )
     assert signed.status_code == 303 and signed.headers["location"] == "/work?state=reported"
     assert client.get("/work").status_code == 200

@@ -69,7 +69,8 @@ class FastStatement:
         if found is not None:
             return found
         with self._lock:
-            compiled = self.statement.compile(dialect=dialect)
+            # SQL compiler internals (SQLCompiler), not on the public Compiled type
+            compiled: Any = self.statement.compile(dialect=dialect)
             positional = bool(compiled.positional)
             names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
             binds = {
@@ -89,7 +90,7 @@ class FastStatement:
 
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Row]:
         c = self._compile(conn.dialect)
-        params = {**c.literals, **params} if c.literals else (params or {})
+        params = {**c.literals, **(params or {})} if c.literals else (params or {})
         if c.positional:
             args: Any = tuple(
                 proc(params[name]) if (proc := c.binds[name]) is not None else params[name]

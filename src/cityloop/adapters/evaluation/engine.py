@@ -49,6 +49,8 @@ _LEVEL_DIVISOR = {
     SubjectKind.STREET: 1_000_000,
     SubjectKind.DISTRICT: 1_000_000_000,
 }
+ZONE = 4_096  # case ids per zone-map block
+
 _LEVEL_WIDTH = {
     SubjectKind.GRID: 15,
     SubjectKind.COMMUNITY: 12,
@@ -90,6 +92,20 @@ class FactArrays:
             self.levels[kind] = (codes.astype(np.int64), inverse.astype(np.int64))
         self._case_region: dict[SubjectKind, Ints] = {}
         self._region_codes: dict[SubjectKind, list[str]] = {}
+        # (the context's inspector grids, inspectors, grid indexes) of the last evaluation
+        self.pairs: tuple[Mapping[str, tuple[int, ...]], Ints, Ints] | None = None
+        self._block_starts: dict[str, Ints] = {}
+        self._zones: dict[tuple[str, str], tuple[Ints, Ints, Ints]] = {}
+        # Every deadline a round can have (its first, and any change's): for zone maps.
+        self.extra: dict[tuple[str, str], Ints] = {}
+        low = self.round["deadline"].astype(np.int64)
+        high = np.where(low == NEVER, -1, low)
+        if len(self.change["case_id"]):
+            changed = self.change["deadline"].astype(np.int64)
+            np.minimum.at(low, self.ch_round, changed)
+            np.maximum.at(high, self.ch_round, np.where(changed == NEVER, -1, changed))
+        self.extra[("round", "deadline_low")] = low
+        self.extra[("round", "deadline_high")] = high
 
     @classmethod
     def empty(cls) -> FactArrays:
@@ -104,6 +120,40 @@ class FactArrays:
             cols = columns.columns_of(name, rows[name])
             tables[name] = columns.take(cols, columns.sort_key(name, cols))
         return cls(tables)
+
+    # -- zone maps: the smallest and largest time of each block of rows ---
+
+    def _blocks(self, table: str) -> Ints:
+        """Start row of each block of case ids (rows are sorted by case id)."""
+        found = self._block_starts.get(table)
+        if found is None:
+            ids = self.table(table)["case_id"]
+            block = ids.astype(np.int64) // ZONE
+            found = np.flatnonzero(np.r_[True, block[1:] != block[:-1]]) if len(ids) else block
+            self._block_starts[table] = found
+        return found
+
+    def table(self, name: str) -> Columns:
+        return {"case": self.case, "round": self.round, "change": self.change, "task": self.task}[
+            name
+        ]
+
+    def zone(self, table: str, column: str) -> tuple[Ints, Ints, Ints]:
+        """(block starts, smallest, largest) of ``column`` per block, NEVER left out."""
+        key = (table, column)
+        found = self._zones.get(key)
+        if found is None:
+            starts = self._blocks(table)
+            values = self.table(table)[column] if column in self.table(table) else self.extra[key]
+            if len(values) == 0:
+                empty = np.zeros(0, dtype=np.int64)
+                found = (empty, empty, empty)
+            else:
+                low = np.minimum.reduceat(values, starts)
+                high = np.maximum.reduceat(np.where(values == NEVER, -1, values), starts)
+                found = (starts, low.astype(np.int64), high.astype(np.int64))
+            self._zones[key] = found
+        return found
 
     def case_region(self, kind: SubjectKind) -> Ints:
         """Each case's region of ``kind``, as an index into that level's codes."""
@@ -140,11 +190,78 @@ class Evaluation:
         self.window = window
         self.s, self.e, self.a = t(window.start), t(window.end), t(window.as_of)
         self.ctx = ctx
+        self._cache: dict[str, Ints] = {}
+
+    def cached(self, name: str, compute: Callable[[Evaluation], Ints]) -> Ints:
+        """A row set shared by several kinds (computed once per evaluation)."""
+        found = self._cache.get(name)
+        if found is None:
+            found = self._cache[name] = compute(self)
+        return found
 
     # -- time tests ---
 
     def has(self, x: npt.NDArray[Any]) -> Bools:
-        return (x >= self.s) & (x < self.e) & (x < self.a)
+        upper = min(self.e, self.a)
+        inside: Bools = (x >= self.s) & (x < upper)
+        return inside
+
+    def select(self, table: str, *columns_: str, envelope: tuple[str, str] | None = None
+               ) -> Ints | None:  # fmt: skip
+        """Rows whose time in any of ``columns_`` (or within the ``(low, high)`` envelope
+        columns) may lie in the period: every row of the blocks whose zone map meets it — a
+        superset, tested row by row by the caller; ``None`` when that is every row."""
+        upper = min(self.e, self.a)
+        hit: Bools | None = None
+        starts: Ints | None = None
+        for column in columns_:
+            starts, low, high = self.f.zone(table, column)
+            meets = (high >= self.s) & (low < upper)
+            hit = meets if hit is None else hit | meets
+        if envelope is not None:
+            starts, low, _ = self.f.zone(table, envelope[0])
+            _, _, high = self.f.zone(table, envelope[1])
+            meets = (high >= self.s) & (low < upper)
+            hit = meets if hit is None else hit | meets
+        if starts is None or hit is None:
+            return np.zeros(0, dtype=np.int64)
+        if hit.all():
+            return None
+        n = len(self.f.table(table)["case_id"])
+        stops = np.r_[starts[1:], n]
+        chosen = np.flatnonzero(hit)
+        if len(chosen) == 0:
+            return np.zeros(0, dtype=np.int64)
+        lengths = stops[chosen] - starts[chosen]
+        # the rows of the chosen blocks, without a Python loop
+        offsets = np.repeat(starts[chosen] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+        rows: Ints = np.arange(int(lengths.sum()), dtype=np.int64) + offsets
+        return rows
+
+    def within(self, table: str, column: str) -> Ints:
+        """Rows whose ``column`` lies in the period (found through the zone maps), in scope."""
+        rows = self.select(table, column)
+        values = self.f.table(table)[column]
+        upper = min(self.e, self.a)
+        if rows is None:
+            found: Ints = np.flatnonzero((values >= self.s) & (values < upper))
+        else:
+            picked = values[rows]
+            found = rows[(picked >= self.s) & (picked < upper)]
+        return self._scope_rows(table, found)
+
+    def _scope_rows(self, table: str, rows: Ints) -> Ints:
+        scope = self.c_scope
+        if scope is None:
+            return rows
+        f = self.f
+        if table == "case":
+            return rows[scope[rows]]
+        if table == "round":
+            return rows[scope[f.r_case[rows]]]
+        if table == "task":
+            return rows[scope[f.t_case[rows]]]
+        return rows[scope[f.r_case[f.ch_round[rows]]]]
 
     def known(self, x: npt.NDArray[Any]) -> Bools:
         return x < self.a
@@ -266,6 +383,9 @@ class Evaluation:
     @cached_property
     def inspector_pairs(self) -> tuple[Ints, Ints]:
         """(inspector, grid index) for every responsible grid that has facts."""
+        cached = self.f.pairs
+        if cached is not None and cached[0] is self.ctx.inspector_grids:
+            return cached[1], cached[2]
         codes: list[int] = []
         inspectors: list[int] = []
         for code, ids in self.ctx.inspector_grids.items():
@@ -277,7 +397,9 @@ class Evaluation:
         pos = np.searchsorted(grid_codes, wanted)
         pos = np.minimum(pos, max(len(grid_codes) - 1, 0))
         hit = (grid_codes[pos] == wanted) if len(grid_codes) else np.zeros(len(wanted), bool)
-        return np.array(inspectors, dtype=np.int64)[hit], pos[hit].astype(np.int64)
+        found = np.array(inspectors, dtype=np.int64)[hit], pos[hit].astype(np.int64)
+        self.f.pairs = (self.ctx.inspector_grids, *found)
+        return found
 
     @cached_property
     def grid_table(self) -> dict[str, Ints]:
@@ -449,7 +571,11 @@ class Engine:
         if kind is SubjectKind.DEPARTMENT:
             matrix = _roll_up(matrix, ctx.department_parent)
         active = np.flatnonzero(matrix.any(axis=0))
-        keys = [self._key(kind, int(i), ctx) for i in active.tolist()]
+        if kind in REGION_KINDS:
+            codes = self.facts.region_codes(kind)
+            keys = [codes[i] for i in active.tolist()]
+        else:
+            keys = [self._key(kind, i, ctx) for i in active.tolist()]
         keep = [i for i, key in enumerate(keys) if key]
         picked = matrix[:, active[keep]] if len(keep) != len(keys) else matrix[:, active]
         return CountTable(

@@ -103,24 +103,20 @@ def score_columns(
     x = np.where(scored, 100.0 * total / np.where(weight > 0, weight, 1), 0.0)
     cents = np.floor(x + 0.5).astype(np.int64)
     near = scored & (np.abs(x - np.floor(x) - 0.5) < 1e-6)
-    minima = [int(b.minimum * 100) for b in scheme.grades]
-    out: list[Result] = []
-    names = list(cols)
-    for i in range(n):
-        if not scored[i]:
-            out.append((None, None, None))
-            continue
-        if near[i]:
+    # Grade bands from the highest minimum down: the first band the score reaches.
+    minima = np.array([int(b.minimum * 100) for b in scheme.grades], dtype=np.int64)
+    band_of = np.searchsorted(-minima, -cents, side="left")
+    band_of = np.minimum(band_of, len(minima) - 1)
+    grades = [(b.grade, b.colour) for b in scheme.grades]
+    out: list[Result] = [
+        (Decimal(c).scaleb(-2), *grades[g]) if ok else (None, None, None)
+        for c, g, ok in zip(cents.tolist(), band_of.tolist(), scored.tolist(), strict=True)
+    ]
+    if near.any():
+        names = list(cols)
+        for i in np.flatnonzero(near).tolist():
             row = {name: int(cols[name][i]) for name in names}
-            out.append(scorer(row, str(classes[i])))
-            continue
-        c = int(cents[i])
-        band = scheme.grades[-1]
-        for minimum, candidate in zip(minima, scheme.grades, strict=True):
-            if c >= minimum:
-                band = candidate
-                break
-        out.append((Decimal(c).scaleb(-2), band.grade, band.colour))
+            out[i] = scorer(row, str(classes[i]))
     return out
 
 

@@ -66,6 +66,14 @@ def write_sheet(
 
 def read_sheet(data: bytes, *, sheet: str | None = None) -> list[dict[str, Any]]:
     """The rows of an XLSX file as ``{header: value}``; blank rows are skipped."""
+    return [row for _, row in read_numbered_sheet(data, sheet=sheet)]
+
+
+def read_numbered_sheet(
+    data: bytes, *, sheet: str | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """:func:`read_sheet` with each row's number in the sheet (the header is row 1), for
+    messages that point at a row."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
@@ -82,10 +90,10 @@ def read_sheet(data: bytes, *, sheet: str | None = None) -> list[dict[str, Any]]
         raise ValidationError("xlsx_empty", "The workbook has no header row")
     names = [str(h).strip() if h is not None else "" for h in header]
     result = []
-    for values in rows:
+    for number, values in enumerate(rows, start=2):
         if values is None or all(v is None or str(v).strip() == "" for v in values):
             continue
-        result.append({n: v for n, v in zip(names, values, strict=False) if n})
+        result.append((number, {n: v for n, v in zip(names, values, strict=False) if n}))
         if len(result) > MAX_ROWS:
             raise ValidationError(
                 "xlsx_too_many_rows", "The workbook has more than {max} rows", max=MAX_ROWS

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from cityloop.domain.evaluation.indicators import BY_ID, Unit
 from cityloop.domain.evaluation.scheme import (
@@ -38,12 +39,11 @@ class Part:
     points: Fraction | None  # 0..100; None when left out
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
+class Score(NamedTuple):
     value: Decimal | None
     grade: str | None
     colour: str | None
-    parts: tuple[Part, ...]
+    parts: tuple[Part, ...] = ()
 
 
 def component_points(

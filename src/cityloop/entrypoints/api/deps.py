@@ -70,7 +70,7 @@ def bearer_token(request: Request) -> str:
         signer = getattr(request.app.state, "signer", None)
         session = signer.load(request.cookies.get(COOKIE)) if signer is not None else None
         if session is not None:
-            return session.token
+            return str(session.token)
     raise AuthenticationError("not_authenticated", "Sign in first: this needs an access token")
 
 

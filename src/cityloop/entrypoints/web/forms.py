@@ -8,7 +8,7 @@ strings and are validated by the same model, so a page and an API client meet th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -129,11 +129,17 @@ def parse(
                 continue  # reported as missing by the model
             data[name] = None if info.default is None else info.default
             continue
-        if name == "requested_until":
+        widget = WIDGETS.get(name, ("text",))[0]
+        if widget == "datetime":
             try:
                 data[name] = datetime.fromisoformat(raw).replace(tzinfo=tz)
             except ValueError:
                 return None, {name: Msg("Enter a date and time")}
+        elif widget == "date":
+            try:
+                data[name] = date.fromisoformat(raw)
+            except ValueError:
+                return None, {name: Msg("Enter a date")}
         else:
             data[name] = raw
     try:

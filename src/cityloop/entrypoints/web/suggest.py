@@ -45,20 +45,31 @@ class ClassIndex:
             return self._entries
 
     def match(self, text: str, limit: int = 12) -> list[Category]:
+        """Classes for what was typed, best first.
+
+        Pinyin initials are ambiguous ("jg": 井盖 and 景观), so among initials matches the
+        Chinese term they stand for counts: a term shared by many classes (井盖: twenty kinds
+        of manhole cover) is what an operator most likely means.
+        """
         query = text.strip().lower().replace(" ", "")
         if not query:
             return []
-        ranked: list[tuple[int, str, Category]] = []
-        for e in self.entries():
+        entries = self.entries()
+        ranked: list[tuple[int, int, str, Category]] = []
+        shared_by: dict[str, int] = {}
+        for e in entries:
             c = e.category
-            rank = None
+            rank, term = None, ""
             if query.isdigit():
                 rank = 0 if c.code.startswith(query) else None
             elif query.isascii():
-                if e.initials.startswith(query) or e.spelled.startswith(query):
+                at = e.initials.find(query)
+                if at >= 0:
+                    rank = 1 if at == 0 else 2
+                    if len(e.initials) == len(c.name):
+                        term = c.name[at : at + len(query)]
+                elif e.spelled.startswith(query):
                     rank = 1
-                elif query in e.initials:
-                    rank = 2
                 elif query in e.spelled:
                     rank = 3
             elif c.name.startswith(query):
@@ -68,6 +79,9 @@ class ClassIndex:
             elif query in c.major_name:
                 rank = 4
             if rank is not None:
-                ranked.append((rank, c.code, c))
-        ranked.sort(key=lambda r: (r[0], r[1]))
-        return [c for _, _, c in ranked[:limit]]
+                if term and term not in shared_by:
+                    shared_by[term] = sum(term in other.category.name for other in entries)
+                shared = shared_by.get(term, 0)
+                ranked.append((-shared, rank, c.code, c))
+        ranked.sort(key=lambda r: (r[0], r[1], r[2]))
+        return [c for *_, c in ranked[:limit]]

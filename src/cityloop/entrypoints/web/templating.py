@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,14 @@ def _enum_label(enum_type: Any, locale: str) -> Any:
     return show
 
 
+def amount(value: Any) -> str:
+    """4.00 → 4, 1.50 → 1.5: a time limit's amount as people write it."""
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text
+    return str(value)
+
+
 def render(
     name: str, *, locale: str, tz: tzinfo, now: datetime | None = None, **context: Any
 ) -> str:
@@ -82,6 +91,7 @@ def render(
             else ""
         ),
         mask=mask_phone,
+        amount=amount,
         lights=list(Light),
         action_label=_enum_label(Action, locale),
         role_label=_enum_label(Role, locale),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from typing import overload
 
 from cityloop.domain.case import CaseEvent
 from cityloop.domain.errors import Msg, NotFoundError, PermissionDeniedError, ValidationError
@@ -30,7 +31,7 @@ from cityloop.domain.evaluation.records import (
     SchemeRecord,
     SchemeStatus,
 )
-from cityloop.domain.evaluation.results import CentreStats, CountTable, Hotspots, Item
+from cityloop.domain.evaluation.results import Assembled, CentreStats, CountTable, Hotspots, Item
 from cityloop.domain.evaluation.rules import BASE_COUNTS, Context, Window
 from cityloop.domain.evaluation.scheme import DEFAULT_SCHEME, Scheme
 from cityloop.domain.evaluation.subjects import (
@@ -295,13 +296,59 @@ class Row:
         return self._values
 
 
+class RowList(Sequence[Row]):
+    """A report's rows, best first, made on first access (a report of every unit grid holds
+    tens of thousands of them and a page usually shows a few)."""
+
+    def __init__(self, subjects: Sequence[Subject], done: Assembled) -> None:
+        self._subjects = subjects
+        self._done = done
+        self._made: dict[int, Row] = {}
+        self._position: dict[str, int] | None = None
+
+    def _row(self, i: int) -> Row:
+        row = self._made.get(i)
+        if row is None:
+            done = self._done
+            row = self._made[i] = Row(
+                self._subjects[i], None, scoring.Score(*done.scores[i]), done.ranks[i],
+                done.columns, i,
+            )  # fmt: skip
+        return row
+
+    def __len__(self) -> int:
+        return len(self._done.order)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        order = self._done.order
+        if isinstance(index, slice):
+            return [self._row(order[i]) for i in range(*index.indices(len(order)))]
+        return self._row(order[index])
+
+    def find(self, key: str) -> Row | None:
+        if self._position is None:
+            self._position = {s.key: i for i, s in enumerate(self._subjects)}
+        i = self._position.get(key)
+        return self._row(i) if i is not None else None
+
+    @property
+    def ranked(self) -> int:
+        return sum(1 for r in self._done.ranks if r is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     kind: SubjectKind
     frame: Frame
     scope: str | None  # district code, None for the whole city
     scheme: Scheme
-    rows: list[Row]
+    rows: Sequence[Row]
     frozen_at: datetime | None = None
 
     @property
@@ -309,7 +356,16 @@ class Report:
         return ind.shown(self.kind)
 
     def row(self, key: str) -> Row | None:
+        if isinstance(self.rows, RowList):
+            return self.rows.find(key)
         return next((r for r in self.rows if r.subject.key == key), None)
+
+    @property
+    def ranked(self) -> int:
+        """How many subjects have a rank."""
+        if isinstance(self.rows, RowList):
+            return self.rows.ranked
+        return sum(1 for r in self.rows if r.rank is not None)
 
 
 def _score_rows(
@@ -321,12 +377,14 @@ def _score_rows(
     scheme: Scheme,
     period: Period,
     district: str | None,
-) -> list[Row]:
-    keys = list(keyed)
-    extra: dict[str, list[int]] = {}
-    if kind in REGION_KINDS or kind is SubjectKind.CENTRE:
-        for name in ("grids", "area_m2"):
-            extra[name] = [register.get(key, {}).get(name, 0) for key in keys]
+    static: tuple[list[str], list[Subject], dict[str, list[int]]] | None = None,
+) -> RowList:
+    keys, subjects, extra = static or _static(kind, keyed, register)
+    missing = [key for key in table.keys if key not in keyed]
+    if missing:
+        keys = [*keys, *missing]
+        subjects = [*subjects, *(Subject(kind, key, key) for key in missing)]
+        extra = {name: [*values, *([0] * len(missing))] for name, values in extra.items()}
     if scheme.region_classes:
         regional = kind in REGION_KINDS
         classes: list[str | None] = [
@@ -335,11 +393,19 @@ def _score_rows(
     else:
         classes = [scheme.default_region_class] * len(keys)
     done = facts.assemble(kind, keys, table, extra, scheme, period.month_factor, classes)
-    subjects = [keyed[key] for key in keys]
-    return [
-        Row(subjects[i], None, scoring.Score(*done.scores[i], ()), done.ranks[i], done.columns, i)
-        for i in done.order
-    ]
+    return RowList(subjects, done)
+
+
+def _static(
+    kind: SubjectKind, keyed: Mapping[str, Subject], register: Mapping[str, Mapping[str, int]]
+) -> tuple[list[str], list[Subject], dict[str, list[int]]]:
+    """What does not depend on the period: subject keys, subjects, register columns."""
+    keys = list(keyed)
+    extra: dict[str, list[int]] = {}
+    if kind in REGION_KINDS or kind is SubjectKind.CENTRE:
+        for name in ("grids", "area_m2"):
+            extra[name] = [register.get(key, {}).get(name, 0) for key in keys]
+    return keys, [keyed[key] for key in keys], extra
 
 
 def explain(row: Row, scheme: Scheme, period: Period, district: str | None) -> scoring.Score:
@@ -369,21 +435,21 @@ def compute(
     district: str | None,
     totals: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
     ctx: Context | None = None,
-) -> list[Row]:
+) -> Sequence[Row]:
     """Every subject's counts, score, grade and rank, computed from the facts."""
     ctx = ctx or context(directory, district)
     table = facts.table(kind, fr.window, ctx)
     cached = directory.cache.get(("subjects", kind, district))
     if cached is None:
+        keyed = subjects(directory, kind, district)
+        register = register_counts(directory, kind, district, totals)
         cached = directory.cache[("subjects", kind, district)] = (
-            subjects(directory, kind, district),
-            register_counts(directory, kind, district, totals),
-        )
-    keyed, register = cached
-    missing = [key for key in table.keys if key not in keyed]
-    if missing:
-        keyed = {**keyed, **{key: Subject(kind, key, key) for key in missing}}
-    return _score_rows(facts, kind, keyed, table, register, scheme, fr.period, district)
+            keyed, register, _static(kind, keyed, register)
+        )  # fmt: skip
+    keyed, register, static = cached
+    return _score_rows(
+        facts, kind, keyed, table, register, scheme, fr.period, district, static
+    )  # fmt: skip
 
 
 def from_frozen(report: FrozenReport, kind: SubjectKind, scheme: Scheme) -> list[Row]:
@@ -489,7 +555,7 @@ def report(
     with uow:
         session = open_session(uow)
         result = report_in(session, kind, period, scope, now)
-    rows = result.rows
+    rows: Sequence[Row] = result.rows
     if level is not None:
         rows = [r for r in rows if r.subject.level == level]
         _rank(rows)
@@ -556,7 +622,7 @@ def subject(
                 continue
             rep = current if p == period else report_in(session, kind, p, scope, now)
             found = rep.row(key)
-            ranked = sum(1 for r in rep.rows if r.rank is not None)
+            ranked = rep.ranked
             if found is None:
                 trend.append(TrendPoint(p, None, None, None, ranked, {}))
             else:

@@ -109,6 +109,27 @@ def _photo_groups(attachments: list[Attachment]) -> list[tuple[Msg, list[Attachm
     return groups
 
 
+# The move forward comes first (the highlighted button); the ones that stop a case come last.
+FORWARD = [
+    Action.ACCEPT, Action.COMPLETE_VERIFY, Action.FILE, Action.DISPATCH, Action.SIGN,
+    Action.FEEDBACK, Action.REQUEST_CHECK, Action.PASS_CHECK, Action.CLOSE, Action.CALLBACK,
+    Action.APPROVE_SELF_HANDLING, Action.APPROVE_VOID, Action.APPROVE_RETURN,
+    Action.APPROVE_EXTENSION, Action.APPROVE_SUSPENSION, Action.RESUME, Action.REWORK,
+]  # fmt: skip
+LAST = [Action.VOID, Action.REQUEST_VOID, Action.REJECT, Action.REFUSE, Action.MERGE]
+
+
+def ordered(actions: list[Action]) -> list[Action]:
+    def rank(action: Action) -> tuple[int, int]:
+        if action in FORWARD:
+            return 0, FORWARD.index(action)
+        if action in LAST:
+            return 2, LAST.index(action)
+        return 1, 0
+
+    return sorted(actions, key=rank)
+
+
 def render_case(
     p: Page,
     view: q.CaseView,
@@ -124,6 +145,7 @@ def render_case(
         status=status,
         view=view,
         case=view.case,
+        actions=ordered(view.actions),
         form=form,
         notice=notice,
         phone=reporter_phone(view.case, p.actor),
