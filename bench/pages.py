@@ -40,6 +40,7 @@ from cityloop.entrypoints.demo import run as load_demo  # noqa: E402
 from cityloop.entrypoints.demo.city import DemoCity  # noqa: E402
 from cityloop.services import cases as svc  # noqa: E402
 from cityloop.services.cases import NewReport  # noqa: E402
+from cityloop.services.queries.model import CaseCriteria  # noqa: E402
 
 LIMIT_MS = 300.0
 
@@ -94,21 +95,30 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--keep", type=Path, help="build in (or reuse) this folder")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(var_dir=Path(tmp), database_url=args.database_url)
+        folder = args.keep or Path(tmp)
+        reuse = args.keep is not None and (folder / "cityloop.db").exists()
+        settings = Settings(var_dir=folder, database_url=args.database_url)
         container = build(settings)
-        upgrade(container.engine)
-        seed_reference(container.engine)
         now = datetime.now(UTC)
-        started = time.monotonic()
-        load_demo(container, seed=1, days=3, cases=100, now=now - timedelta(hours=2))
-        city = demo_city_from(container)
-        number = fill_queue(container, city, args.cases, now - timedelta(minutes=1))
-        print(
-            f"built the city and {args.cases} waiting cases in {time.monotonic() - started:.0f} s"
-        )
+        if reuse:
+            with container.uow(readonly=True) as uow:
+                rows, _ = uow.queries.search(
+                    CaseCriteria(now=now, states=("pending_dispatch",), limit=1)
+                )
+            number = rows[0].case.number
+        else:
+            upgrade(container.engine)
+            seed_reference(container.engine)
+            started = time.monotonic()
+            load_demo(container, seed=1, days=3, cases=100, now=now - timedelta(hours=2))
+            city = demo_city_from(container)
+            number = fill_queue(container, city, args.cases, now - timedelta(minutes=1))
+            took = time.monotonic() - started
+            print(f"built the city and {args.cases} waiting cases in {took:.0f} s")
 
         statements = [0]
 

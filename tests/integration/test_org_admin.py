@@ -134,6 +134,10 @@ def test_a_department_change_and_its_log_entry_are_one_transaction(
     (entry,) = audit_log(container)
     assert (entry.entity, entry.entity_key, entry.change) == ("department", "D101-YL", "update")
     assert entry.before["kind"] == "agency" and entry.after["kind"] == "unit"
+    assert (entry.before["parent"], entry.after["parent"]) == (
+        None,
+        "D101-CGW 东城区城市管理委员会",
+    )
     assert entry.user_id == city.users["admin"] and entry.at is not None
     # Now under 城管委: 城管委 cannot move under its own unit.
     with pytest.raises(ValidationError) as caught:

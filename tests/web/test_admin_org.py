@@ -342,6 +342,15 @@ def test_dispatch_rules_are_listed_added_previewed_and_deleted(web: Web) -> None
     shown = preview_of(preview.text)
     # An event goes first to the street office of the place, then to the rules' department.
     assert shown.index("东华门街道办事处") < shown.index("东城区城市管理委员会")
+    with web.container.uow(readonly=True) as uow:
+        rows_of_class = [x for x in uow.catalog.standards_for(garbage) if x.active]
+    # Cases are dispatched once filed: the proposal is shown for each row of the class.
+    assert shown.count('class="ab-proposal"') == len(rows_of_class) > 0
+    one = admin.get(
+        f"/admin/dispatch-rules?preview=1&class_id={garbage}&grid=110101001001001"
+        f"&standard={rows_of_class[0].id}"
+    )
+    assert preview_of(one.text).count('class="ab-proposal"') == 1
     outside = admin.get(f"/admin/dispatch-rules?preview=1&class_id={garbage}&grid=110102001001001")
     assert "东城区城市管理委员会" not in preview_of(outside.text)
     assert "No department would be proposed" in preview_of(outside.text)
@@ -379,7 +388,15 @@ def test_dispatch_rules_are_listed_added_previewed_and_deleted(web: Web) -> None
         ("create", str(rule.id)),
         ("delete", str(rule.id)),
     ]
-    assert log(web, "dispatch_rule")[1].before["department_id"] == water
+    # The log names what the rule was about, not only ids.
+    assert log(web, "dispatch_rule")[1].before == {
+        "department": "U-WATER 自来水集团",
+        "class": "06010 暴露垃圾",
+        "filing_standard": None,
+        "district_code": DONGCHENG,
+        "street_code": "110101001",
+        "priority": 50,
+    }
 
 
 def test_the_standards_of_a_class_come_as_options(web: Web) -> None:

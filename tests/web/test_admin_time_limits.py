@@ -108,10 +108,13 @@ def test_bad_values_are_shown_at_their_fields_and_nothing_changes(web: Web) -> N
     assert 'name="verify_amount" value="-5"' in html  # what was typed stays
     red = admin.post("/admin/time-limits", form(yellow="90", red="80"))
     assert red.status_code == 422
-    assert "The red light starts between the yellow threshold (90 %)" in red.text
+    assert '<div class="field-error">The red light starts between the yellow threshold (90 %)' in (
+        red.text
+    )  # at the red field, not only above the form
     months = admin.post("/admin/time-limits", form(max_suspension_months="40"))
     assert months.status_code == 422
     assert "Longest suspension (months) must lie between 1 and 36" in months.text
+    assert months.text.count("must lie between 1 and 36") == 2  # above the form and at its field
     assert policy(web).stage_limit(Stage.VERIFY) == parse_time_limit("30分钟")
     assert (policy(web).lights.yellow, policy(web).max_suspension_months) == (Decimal("0.8"), 12)
     no_token = admin.client.post("/admin/time-limits", data=form(accept_amount="1"))

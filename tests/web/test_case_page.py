@@ -26,7 +26,7 @@ def test_the_page_shows_everything_about_the_case(web: Web) -> None:
     assert "已反馈，待核查" in html
     assert 'data-grid="110101001001001"' in html  # the map with the case's grid
     assert "上报" in html and "处置后" in html  # photos grouped by stage
-    assert html.count("/thumbnail") >= 2
+    assert html.count(f"/api/v1/cases/{case.number}/attachments/") >= 2
     assert ("时间线" in html and "城管委" in html) or "cgw" in html
     assert 'data-action="request_check"' in html  # what the operator may do now
 

@@ -752,7 +752,8 @@ def import_standards(
             )
     problems: list[RowProblem] = []
     with uow:
-        plans = _plan(uow, rows, problems)
+        stored = {s.id: s for s in uow.catalog.all_standards()}
+        plans = _plan(uow, rows, stored, problems)
         if problems:
             raise RowsRejectedError(problems)
         added = updated = unchanged = 0
@@ -762,7 +763,7 @@ def import_standards(
                 _insert(uow, plan.category, plan.draft, plan.extras, actor=actor, now=now)
                 added += 1
                 continue
-            before = _standard(uow, plan.standard_id)
+            before = stored[plan.standard_id]
             changed = _overwrite(
                 uow,
                 before,
@@ -792,7 +793,10 @@ def import_standards(
 
 
 def _plan(
-    uow: UnitOfWork, rows: Sequence[tuple[int, Mapping[str, Any]]], problems: list[RowProblem]
+    uow: UnitOfWork,
+    rows: Sequence[tuple[int, Mapping[str, Any]]],
+    stored: Mapping[int, FilingStandard],
+    problems: list[RowProblem],
 ) -> list[_Planned]:
     plans: list[_Planned] = []
     seen: dict[int, int] = {}
@@ -829,7 +833,13 @@ def _plan(
                         row=seen[standard_id],
                     )
                 seen[standard_id] = row
-                existing = _standard(uow, standard_id)
+                existing = stored.get(standard_id)
+                if existing is None:
+                    raise NotFoundError(
+                        "standard_not_found",
+                        "There is no filing-standard row {id}",
+                        id=standard_id,
+                    )
                 if category is not None and existing.category_id != category.id:
                     raise ValidationError(
                         "standard_class_differs",

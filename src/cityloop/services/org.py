@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from cityloop.domain.audit import Change
 from cityloop.domain.codes import ClassKind, Edition, parse_component_code
@@ -104,11 +105,46 @@ def create_department(
             entity="department",
             key=created.code,
             change=Change.CREATE,
-            after=created,
+            after=department_record(uow, created),
             summary=created.name,
         )
         uow.commit()
     return created
+
+
+def _named(department: Department | None) -> str | None:
+    return f"{department.code} {department.name}" if department else None
+
+
+def department_record(uow: UnitOfWork, department: Department) -> dict[str, Any]:
+    """What the change log keeps of a department: its fields, the parent by code and name."""
+    parent = uow.org.department(department.parent_id) if department.parent_id else None
+    return {
+        "code": department.code,
+        "name": department.name,
+        "kind": department.kind.value,
+        "level": department.level,
+        "parent": _named(parent),
+        "district_code": department.district_code,
+        "credit_code": department.credit_code,
+        "active": department.active,
+    }
+
+
+def rule_record(uow: UnitOfWork, rule: DispatchRule) -> dict[str, Any]:
+    """What the change log keeps of a dispatch rule: names, not only ids."""
+    category = uow.catalog.category(rule.category_id) if rule.category_id else None
+    standard = uow.catalog.standard(rule.filing_standard_id) if rule.filing_standard_id else None
+    if category is None and standard is not None:
+        category = uow.catalog.category(standard.category_id)
+    return {
+        "department": _named(uow.org.department(rule.department_id)),
+        "class": category.label if category else None,
+        "filing_standard": standard.condition if standard else None,
+        "district_code": rule.district_code,
+        "street_code": rule.street_code,
+        "priority": rule.priority,
+    }
 
 
 def _department_kind(kind: DepartmentKind | str) -> DepartmentKind:
@@ -221,8 +257,8 @@ def update_department(
                 entity="department",
                 key=before.code,
                 change=Change.UPDATE,
-                before=before,
-                after=after,
+                before=department_record(uow, before),
+                after=department_record(uow, after),
                 summary=after.name,
             )
             uow.commit()
@@ -525,7 +561,7 @@ def add_dispatch_rule(
             entity="dispatch_rule",
             key=created.id,
             change=Change.CREATE,
-            after=created,
+            after=rule_record(uow, created),
             summary=department.name,
         )
         uow.commit()
@@ -575,7 +611,7 @@ def remove_dispatch_rule(
             entity="dispatch_rule",
             key=rule.id,
             change=Change.DELETE,
-            before=rule,
+            before=rule_record(uow, rule),
             summary=department.name if department else "",
         )
         uow.commit()

@@ -10,6 +10,7 @@ was frozen, never recomputed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -668,11 +669,11 @@ def _items_of(
         return facts.items(kind, key, name, window, ctx)
     top = _items_of(facts, kind, key, indicator.numerator, window, ctx)
     if indicator.minus is not None:
-        drop = list(_items_of(facts, kind, key, indicator.minus, window, ctx))
+        drop = Counter(_items_of(facts, kind, key, indicator.minus, window, ctx))
         kept = []
         for item in top:
-            if item in drop:
-                drop.remove(item)
+            if drop[item] > 0:
+                drop[item] -= 1
             else:
                 kept.append(item)
         return kept

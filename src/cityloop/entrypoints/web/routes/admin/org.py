@@ -581,17 +581,10 @@ def _rules_page(
         page_size=PAGE_SIZE,
     )
     lookups = _lookups(p)
-    preview, preview_error = None, ""
+    previews, preview_error = [], ""
     if preview_args is not None:
         try:
-            preview = _read(
-                p,
-                svc.preview_dispatch,
-                now=p.now,
-                category_id=_optional_int(preview_args, "class_id", Msg("Class")) or 0,
-                grid_code=preview_args.get("grid", ""),
-                filing_standard_id=_optional_int(preview_args, "standard", Msg("Filing standard")),
-            )
+            previews = _previews(p, preview_args)
         except DomainError as exc:
             preview_error = p.message(exc)
             status = 422
@@ -606,13 +599,42 @@ def _rules_page(
         handlers=[d for d in lookups.departments if d.can_handle],
         classes=_classes(p),
         standards=_standards(p, (values or {}).get("category_id", "")),
+        preview_standards=_standards(p, (preview_args or {}).get("class_id", "")),
         values=values or {"priority": "100"},
         error=error,
         notice=notice,
-        preview=preview,
+        previews=previews,
         preview_args=preview_args or {},
         preview_error=preview_error,
     )
+
+
+def _previews(
+    p: Page, args: dict[str, str]
+) -> list[tuple[FilingStandard | None, svc.DispatchPreview]]:
+    """The proposal for the chosen filing-standard row; with none chosen, for each row of the
+    class (a case is dispatched once filed, so with its row), or for the class alone when it
+    has no row."""
+    category_id = _optional_int(args, "class_id", Msg("Class")) or 0
+    standard_id = _optional_int(args, "standard", Msg("Filing standard"))
+    rows = _standards(p, str(category_id))
+    if standard_id is not None:
+        rows = [s for s in rows if s.id == standard_id]
+    chosen: list[FilingStandard | None] = list(rows) if rows else [None]
+    return [
+        (
+            standard,
+            _read(
+                p,
+                svc.preview_dispatch,
+                now=p.now,
+                category_id=category_id,
+                grid_code=args.get("grid", ""),
+                filing_standard_id=standard.id if standard else None,
+            ),
+        )
+        for standard in chosen
+    ]
 
 
 def _rule_filters(department: str, q: str, page: int) -> RuleFilters:
@@ -652,10 +674,13 @@ def _standards(p: Page, category_id: str) -> list[FilingStandard]:
 
 @router.get("/dispatch-rules/standards", response_class=HTMLResponse)
 async def class_standards(
-    p: AdminDep, category_id: Annotated[str, Query(max_length=12)] = ""
+    p: AdminDep,
+    category_id: Annotated[str, Query(max_length=12)] = "",
+    class_id: Annotated[str, Query(max_length=12)] = "",
 ) -> HTMLResponse:
-    """The filing-standard rows of a class, as the options of the rule form's select."""
-    rows = await run_in_threadpool(_standards, p, category_id)
+    """The filing-standard rows of a class, as the options of a select (the rule form sends
+    ``category_id``, the preview form ``class_id``)."""
+    rows = await run_in_threadpool(_standards, p, category_id or class_id)
     return p.render("admin/rules_standards.html", standards=rows, chosen="")
 
 

@@ -74,6 +74,20 @@ def _whole(raw: str) -> int:
     return int(raw)
 
 
+def field_of(error: DomainError) -> str | None:
+    """The form field a refusal of the service is about (None: the form as a whole)."""
+    if error.code == "light_yellow_out_of_range":
+        return "yellow"
+    if error.code == "light_red_out_of_range":
+        return "red"
+    if error.code == "setting_out_of_range":
+        setting = error.params.get("setting")
+        return next((k for k, rule in svc.NUMBER_RULES.items() if rule[0] == setting), None)
+    if error.code == "time_limit_precision" and error.params.get("field") == "Refusal window":
+        return "refusal"
+    return None
+
+
 def _page(
     p: Page,
     *,
@@ -137,7 +151,15 @@ async def save_time_limits(p: AdminDep, request: Request) -> Response:
             svc.save_settings, p.container.uow(), settings, actor=p.actor, now=p.now
         )
     except DomainError as exc:
-        return await run_in_threadpool(_page, p, values=values, error=p.message(exc), status=422)
+        field = field_of(exc)
+        return await run_in_threadpool(
+            _page,
+            p,
+            values=values,
+            field_errors={field: p.message(exc)} if field else None,
+            error=p.message(exc),
+            status=422,
+        )
     return RedirectResponse(f"/admin/time-limits?saved={len(changed)}", status_code=303)
 
 
