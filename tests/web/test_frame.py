@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from cityloop.domain.org import RoleGrant
+from cityloop.domain.roles import Role
+from cityloop.services import org
 from tests.support.city import PASSWORD
 from tests.web.conftest import Web
 
@@ -44,7 +47,7 @@ def test_sign_in_never_redirects_to_another_site(web: Web) -> None:
 def test_frame_shows_who_role_scope_and_only_my_navigation(web: Web) -> None:
     html = web.sign_in("dispatcher_dc").get("/work").text
     assert "dispatcher_dc" in html and "派遣员" in html
-    assert "110101" in html  # the district scope
+    assert "东城区" in html  # the district scope
     assert 'href="/report"' not in html and 'href="/admin"' not in html
     operator = web.sign_in("operator").get("/work").text
     assert 'href="/report"' in operator and "全市" in operator
@@ -101,3 +104,25 @@ def test_forms_need_the_session_token(web: Web) -> None:
     browser = web.sign_in("operator")
     response = browser.client.post("/session/role", data={"role": "operator", "_csrf": "x"})
     assert response.status_code == 403
+
+
+def test_a_user_with_two_roles_switches_between_them(web: Web) -> None:
+    org.create_user(
+        web.container.uow(),
+        actor=web.city.actor("admin"),
+        now=web.clock.now,
+        username="zhang_two",
+        display_name="张两岗",
+        password=PASSWORD,
+        grants=[RoleGrant(Role.OPERATOR), RoleGrant(Role.SHIFT_LEAD)],
+    )
+    browser = web.sign_in("zhang_two")
+    html = browser.get("/work").text
+    assert 'id="role-switch"' in html and "受理员 · " not in html
+    assert 'href="/report"' in html  # the first role: operator
+    switched = browser.post("/session/role", {"role": "shift_lead"})
+    assert switched.status_code == 303
+    after = browser.get("/work").text
+    assert 'href="/report"' not in after and "待立案" in after
+    refused = browser.post("/session/role", {"role": "admin"})
+    assert refused.status_code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +59,7 @@ class Page:
     locale: str
     signer: Signer
     demo: bool
+    scope: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -132,6 +134,9 @@ async def page(request: Request) -> Page:
     user = await run_in_threadpool(_user, container, actor.user_id or 0)
     if user is None:
         raise LoginRequired(target)
+    if not hasattr(request.app.state, "scope_names"):
+        request.app.state.scope_names = {}
+    scope = await run_in_threadpool(scope_name, container, actor, request.app.state.scope_names)
     return Page(
         request=request,
         container=container,
@@ -142,12 +147,40 @@ async def page(request: Request) -> Page:
         locale=normalise(session.locale),
         signer=signer(request),
         demo=bool(getattr(request.app.state, "demo", None)) or container.settings.demo,
+        scope=scope,
     )
 
 
 def _user(container: Container, user_id: int) -> User | None:
     with container.uow(readonly=True) as uow:
         return uow.org.user(user_id)
+
+
+SCOPE_NAME_SECONDS = 300.0
+ScopeNames = dict[tuple[str | None, int | None], tuple[float, str]]
+
+
+def scope_name(container: Container, actor: Actor, cache: ScopeNames) -> str:
+    """东城区 · 区城市管理委员会: the district and department an actor works in, by name
+    (kept a few minutes; names seldom change)."""
+    key = (actor.district_code, actor.department_id)
+    if key == (None, None):
+        return ""
+    cached = cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < SCOPE_NAME_SECONDS:
+        return cached[1]
+    parts = []
+    with container.uow(readonly=True) as uow:
+        if actor.district_code:
+            district = uow.regions.by_code(actor.district_code)
+            parts.append(district.name if district else actor.district_code)
+        if actor.department_id:
+            department = uow.org.department(actor.department_id)
+            if department is not None:
+                parts.append(department.name)
+    name = " · ".join(parts)
+    cache[key] = (time.monotonic(), name)
+    return name
 
 
 def login_redirect(request: Request, exc: LoginRequired) -> Response:
