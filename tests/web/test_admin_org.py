@@ -6,14 +6,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from cityloop.adapters.db.models import T
+from cityloop.adapters.db.repositories import sla
 from cityloop.domain.audit import Change
-from cityloop.domain.roles import SYSTEM_ACTOR
+from cityloop.domain.org import RoleGrant
+from cityloop.domain.roles import SYSTEM_ACTOR, Role
+from cityloop.domain.routing import DispatchRule
+from cityloop.services import org
 from tests.support.city import DONGCHENG, PASSWORD
 from tests.support.flow import Flow
-from tests.web.conftest import Web
+from tests.web.conftest import Browser, Web
 
 
 def rows(web: Web, table: str, **where: Any) -> list[Any]:
@@ -411,8 +415,6 @@ def test_the_standards_of_a_class_come_as_options(web: Web) -> None:
 
 def test_the_system_actor_still_sets_up_a_city(web: Web) -> None:
     """The demo loader creates departments before the regions exist, as the system."""
-    from cityloop.services import org
-
     made = org.create_department(
         web.container.uow(),
         actor=SYSTEM_ACTOR,
@@ -425,3 +427,47 @@ def test_the_system_actor_still_sets_up_a_city(web: Web) -> None:
     assert made.district_code == "110119"
     (entry,) = log(web, "department")
     assert entry.user_id is None and entry.user_name == "system"
+
+
+def count_statements(web: Web, browser: Browser, path: str) -> int:
+    browser.get(path)  # warm the caches (calendar, policy, tokens)
+    seen = [0]
+
+    def tick(*_args: object) -> None:
+        seen[0] += 1
+
+    event.listen(web.container.engine, "before_cursor_execute", tick)
+    try:
+        assert browser.get(path).status_code == 200
+    finally:
+        event.remove(web.container.engine, "before_cursor_execute", tick)
+    return seen[0]
+
+
+def test_the_lists_cost_the_same_for_few_or_many_rows(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sla, "RECHECK_SECONDS", 3600.0)
+    web.app.state.token_cache.ttl = 3600.0
+    admin = web.sign_in("admin")
+    paths = ["/admin/users", "/admin/departments", "/admin/dispatch-rules", "/admin/audit"]
+    few = [count_statements(web, admin, path) for path in paths]
+    actor, now = web.city.actor("admin"), web.clock.now
+    for n in range(10):
+        dept = org.create_department(
+            web.container.uow(), actor=actor, now=now, code=f"N{n}", name=f"新单位{n}",
+            kind="agency", district_code=DONGCHENG,
+        )  # fmt: skip
+        org.create_user(
+            web.container.uow(), actor=actor, now=now, username=f"staff{n}",
+            display_name=f"人员{n}", password="long-enough-1",
+            grants=[RoleGrant(Role.HANDLER, DONGCHENG, dept.id), RoleGrant(Role.LEADER)],
+        )  # fmt: skip
+        org.add_dispatch_rule(
+            web.container.uow(),
+            DispatchRule(0, dept.id, category_id=web.city.category_ids["06001"], priority=n),
+            actor=actor,
+            now=now,
+        )
+    assert [count_statements(web, admin, path) for path in paths] == few
+    assert max(few) <= 12
