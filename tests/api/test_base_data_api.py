@@ -64,6 +64,12 @@ def test_an_administrator_imports_a_file_body_or_a_multipart_upload(api: Api) ->
     assert exported.headers["content-type"].startswith("application/geo+json")
     codes = [f["properties"]["code"] for f in exported.json()["features"]]
     assert codes == ["YZ-D1", "YZ-D3"]
+    with api.container.uow(readonly=True) as uow:
+        entries, total = uow.audit.entries(entity="base_data")
+    assert total == 2  # every applied import is in the change log, whoever sends it
+    assert {(e.change.value, e.entity_key, e.user_name) for e in entries} == {
+        ("import", "addresses", "admin")
+    }
 
 
 def test_a_rejected_import_names_every_row_and_reason_in_the_callers_language(api: Api) -> None:
@@ -101,6 +107,8 @@ def test_a_dry_run_reports_without_writing(api: Api) -> None:
     assert response.status_code == 200 and response.json()["dry_run"]
     assert not response.json()["applied"]
     assert api.get("/base-data/addresses/export?format=csv", "admin").text.count("\n") == 1
+    with api.container.uow(readonly=True) as uow:
+        assert uow.audit.entries(entity="base_data")[1] == 0  # a dry run changes nothing
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from cityloop.domain.address import (
     parse_door,
     parse_kind,
 )
+from cityloop.domain.audit import Change
 from cityloop.domain.base_data import (
     STATUS_TEXT,
     ComponentCensus,
@@ -74,6 +75,7 @@ from cityloop.domain.regions import (
     check_nesting,
 )
 from cityloop.domain.roles import Actor, Role
+from cityloop.services import audit
 from cityloop.services.org import NewRegion, insert_components, insert_regions
 from cityloop.services.ports import UnitOfWork
 
@@ -316,6 +318,34 @@ def import_table(
     return importer(uow, table, report, actor=actor, now=now, options=options)
 
 
+def _log_import(
+    uow: UnitOfWork,
+    entity: Entity,
+    table: SourceTable,
+    *,
+    actor: Actor,
+    now: datetime,
+    options: ImportOptions,
+) -> None:
+    """One change-log entry per applied import, in the import's transaction."""
+    audit.record(
+        uow,
+        actor,
+        now,
+        entity="base_data",
+        key=entity.value,
+        change=Change.IMPORT,
+        after={
+            "entity": entity.value,
+            "file": options.source,
+            "rows": len(table.records),
+            "district": options.district_code,
+            "valid_from": options.valid_from,
+        },
+        summary=f"{options.source or entity.value} · {len(table.records)}",
+    )
+
+
 def _current_grid_code(text: str) -> Any:
     return parse_grid_code(text, allow_legacy=False)
 
@@ -488,6 +518,7 @@ def _import_grids(
         )
         uow.base_data.bump_revision("grids")
         uow.after_commit(uow.locator.reload)
+        _log_import(uow, Entity.GRIDS, table, actor=actor, now=now, options=options)
         uow.commit()
     summary.update(closed=len(current), inspector_grids_moved=moved, components_relocated=relocated)
     return report.finish(
@@ -734,6 +765,7 @@ def _import_regions(
             )
         uow.base_data.bump_revision("regions")
         uow.after_commit(uow.geocoder.invalidate)
+        _log_import(uow, Entity.REGIONS, table, actor=actor, now=now, options=options)
         uow.commit()
     return report.finish(
         Entity.REGIONS,
@@ -994,6 +1026,7 @@ def _import_components(
                 for made, (_, c) in zip(created, census, strict=True)
             ]
         )
+        _log_import(uow, Entity.COMPONENTS, table, actor=actor, now=now, options=options)
         uow.commit()
     return report.finish(
         Entity.COMPONENTS, len(records), applied=True, dry_run=False, created=len(created)
@@ -1152,6 +1185,7 @@ def _import_addresses(
         count = uow.base_data.add_addresses(items)
         uow.base_data.bump_revision("addresses")
         uow.after_commit(uow.geocoder.invalidate)
+        _log_import(uow, Entity.ADDRESSES, table, actor=actor, now=now, options=options)
         uow.commit()
     return report.finish(Entity.ADDRESSES, len(records), applied=True, dry_run=False, created=count)
 

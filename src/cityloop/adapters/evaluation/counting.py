@@ -36,11 +36,13 @@ def hist(subjects: Arr, rows: Arr, code: Arr | int, codes: int, size: int) -> Ar
     """``size × codes`` counts of the picked ``rows`` by subject and code.
 
     Subjects are ids or indexes in ``[0, size)`` by construction (anything at or beyond
-    ``size`` would only fall off the end). The arithmetic stays in 32 bits when it fits."""
-    wide = size * codes >= 2**31 - 1
-    flat: Arr = subjects[rows].astype(np.int64 if wide else np.int32, copy=False)
+    ``size`` would only fall off the end)."""
+    picked = subjects[rows]
     if codes > 1:
-        flat = flat * codes + code
+        flat: Arr = np.multiply(picked, codes, dtype=np.int64)
+        np.add(flat, code, out=flat, casting="unsafe")
+    else:
+        flat = picked
     out: Arr = np.bincount(flat, minlength=size * codes)[: size * codes]
     return out.reshape(size, codes)
 

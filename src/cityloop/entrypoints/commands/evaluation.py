@@ -138,8 +138,9 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
     def show(label: str, obj: Any) -> None:
         fields = {k: getattr(obj, k) for k in obj.__slots__ if getattr(obj, k) not in (None, ())}
-        print(f"{label}: " + ", ".join(f"{k}={_when(v) if 'at' in k else v}" for k, v in
-                                       fields.items()))  # fmt: skip
+        shown = [f"{k}={_when(v) if k.endswith('_at') or k == 'deadline' else v}"
+                 for k, v in fields.items()]  # fmt: skip
+        print(f"{label}: " + ", ".join(shown))
 
     show("case", record.case)
     for r in record.rounds:

@@ -132,7 +132,7 @@ async def page(request: Request) -> Page:
             raise LoginRequired(target) from exc
         cache.put(session.token, actor, expires_at)
     user = await run_in_threadpool(_user, container, actor.user_id or 0)
-    if user is None:
+    if user is None or not user.active:
         raise LoginRequired(target)
     if not hasattr(request.app.state, "scope_names"):
         request.app.state.scope_names = {}

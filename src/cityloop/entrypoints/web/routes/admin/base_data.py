@@ -9,10 +9,8 @@ import's own transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
-from types import TracebackType
-from typing import Annotated, Any, cast
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -20,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from cityloop.adapters.io.tables import read_table
-from cityloop.domain.audit import Change
 from cityloop.domain.base_data import (
     Entity,
     FileFormat,
@@ -28,20 +25,16 @@ from cityloop.domain.base_data import (
     ImportReport,
     LayerChanges,
     LayerFinding,
-    SourceTable,
     parse_entity,
     parse_format,
 )
 from cityloop.domain.errors import DomainError, Msg, TooLargeError, ValidationError
 from cityloop.domain.geo import parse_crs
 from cityloop.domain.regions import RegionLevel
-from cityloop.domain.roles import Actor
 from cityloop.entrypoints.api.routes.base_data import MAX_IMPORT_MB
 from cityloop.entrypoints.web.context import Page
 from cityloop.entrypoints.web.routes.admin import AdminDep
-from cityloop.services import audit
 from cityloop.services import base_data as svc
-from cityloop.services.ports import UnitOfWork
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -76,68 +69,6 @@ SUMMARY_LABELS: dict[str, Msg] = {
     "components_relocated": Msg("Components located again"),
     "changes": Msg("Changes against the current layer"),
 }
-
-
-class _Recorded:
-    """The unit of work handed to an import: just before the import commits, it writes the
-    change-log entry, so the data and its log entry are one transaction."""
-
-    def __init__(self, inner: UnitOfWork, entry: Callable[[UnitOfWork], None]) -> None:
-        self._inner = inner
-        self._entry = entry
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def __enter__(self) -> _Recorded:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._inner.__exit__(exc_type, exc, tb)
-
-    def commit(self) -> None:
-        self._entry(self._inner)
-        self._inner.commit()
-
-
-def import_recorded(
-    uow: UnitOfWork,
-    entity: Entity,
-    table: SourceTable,
-    *,
-    actor: Actor,
-    now: datetime,
-    options: svc.ImportOptions,
-) -> ImportReport:
-    """:func:`cityloop.services.base_data.import_table`, with one change-log entry (entity
-    ``base_data``, change ``import``) written in the import's transaction when it applies."""
-
-    def entry(inner: UnitOfWork) -> None:
-        audit.record(
-            inner,
-            actor,
-            now,
-            entity="base_data",
-            key=entity.value,
-            change=Change.IMPORT,
-            after={
-                "entity": entity.value,
-                "file": options.source,
-                "rows": len(table.records),
-                "district": options.district_code,
-                "valid_from": options.valid_from,
-            },
-            summary=f"{options.source or entity.value} · {len(table.records)}",
-        )
-
-    recorded = cast(UnitOfWork, _Recorded(uow, entry))
-    return svc.import_table(recorded, entity, table, actor=actor, now=now, options=options)
 
 
 def _districts(p: Page) -> list[tuple[str, str]]:
@@ -239,7 +170,7 @@ async def import_file(p: AdminDep, request: Request) -> HTMLResponse:
         table = await run_in_threadpool(read_table, data, entity, fmt, filename=filename, crs=crs)
         c = p.container
         report = await run_in_threadpool(
-            import_recorded, c.uow(), entity, table, actor=p.actor, now=p.now, options=options
+            svc.import_table, c.uow(), entity, table, actor=p.actor, now=p.now, options=options
         )
     except DomainError as exc:
         status = 413 if isinstance(exc, TooLargeError) else 422
