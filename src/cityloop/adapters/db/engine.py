@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
+_BEGIN = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}
 _LOCKS_GUARD = threading.Lock()
 
 
@@ -71,8 +72,10 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            # On the driver's connection: a statement through SQLAlchemy's execution path
+            # costs more than the BEGIN itself, and every unit of work runs one.
+            mode = conn._execution_options.get("sqlite_begin", "DEFERRED")
+            conn.connection.driver_connection.execute(_BEGIN[mode])
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)

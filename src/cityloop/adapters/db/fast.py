@@ -8,6 +8,9 @@ the statement once per dialect and runs it on the DB-API cursor of the same conn
 inside the same transaction), converting parameters and results with the bind and result
 processors of the columns' SQLAlchemy types — the type system stays the one source of truth
 for how a value is stored.
+
+Statements run here bypass SQLAlchemy's ``before_cursor_execute`` events; an error of the
+driver surfaces as SQLAlchemy's wrapped exception (``IntegrityError`` …) like any statement.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -28,10 +31,10 @@ Processor = Callable[[Any], Any] | None
 class _Compiled:
     sql: str
     positional: bool
-    names: tuple[str, ...]  # bind names, in order for positional paramstyles
-    binds: Mapping[str, Processor]
+    binds: tuple[tuple[str, Processor], ...]  # bind name and its processor, in order
     literals: Mapping[str, Any]  # values fixed in the statement (e.g. the 1 of ``n + 1``)
     columns: tuple[str, ...]
+    index: Mapping[str, int]  # result column name → position
     types: tuple[Any, ...]  # the SQLAlchemy type of each result column
 
 
@@ -50,9 +53,12 @@ class Row:
         except KeyError as exc:
             raise AttributeError(name) from exc
 
+    def __getitem__(self, position: int) -> Any:
+        return self._values[position]
+
     @property
     def _mapping(self) -> dict[str, Any]:
-        return {name: self._values[i] for name, i in self._index.items()}
+        return dict(zip(self._index, self._values, strict=True))
 
 
 class FastStatement:
@@ -61,7 +67,7 @@ class FastStatement:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
-        self._processors: dict[tuple[str, tuple[Any, ...]], list[Processor]] = {}
+        self._processors: dict[tuple[str, tuple[Any, ...]], tuple[Processor, ...] | None] = {}
         self._lock = threading.Lock()
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -73,10 +79,9 @@ class FastStatement:
             compiled: Any = self.statement.compile(dialect=dialect)
             positional = bool(compiled.positional)
             names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
-            binds = {
-                name: bind.type._cached_bind_processor(dialect)
-                for name, bind in compiled.binds.items()
-            }
+            binds = tuple(
+                (name, compiled.binds[name].type._cached_bind_processor(dialect)) for name in names
+            )
             literals = {
                 name: bind.effective_value
                 for name, bind in compiled.binds.items()
@@ -84,26 +89,45 @@ class FastStatement:
             }
             columns = tuple(c[0] for c in compiled._result_columns)
             types = tuple(c[3] for c in compiled._result_columns)
-            found = _Compiled(compiled.string, positional, names, binds, literals, columns, types)
+            index = {name: i for i, name in enumerate(columns)}
+            found = _Compiled(
+                compiled.string, positional, binds, literals, columns, index, types
+            )
             self._compiled[dialect.name] = found
         return found
 
-    def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Row]:
-        c = self._compile(conn.dialect)
-        params = {**c.literals, **(params or {})} if c.literals else (params or {})
+    def _raw(self, conn: Connection, params: Mapping[str, Any] | None) -> tuple[_Compiled, Any]:
+        """Execute; the compiled form and the cursor, left open when it has rows."""
+        dialect = conn.dialect
+        c = self._compile(dialect)
+        if c.literals:
+            params = {**c.literals, **(params or {})}
+        elif params is None:
+            params = {}
         if c.positional:
             args: Any = tuple(
-                proc(params[name]) if (proc := c.binds[name]) is not None else params[name]
-                for name in c.names
+                params[name] if proc is None else proc(params[name]) for name, proc in c.binds
             )
         else:
             args = {
-                name: proc(params[name]) if (proc := c.binds[name]) is not None else params[name]
-                for name in c.names
+                name: params[name] if proc is None else proc(params[name]) for name, proc in c.binds
             }
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(c.sql, args)
+        except dialect.loaded_dbapi.Error as error:
+            cursor.close()
+            raise exc.DBAPIError.instance(
+                c.sql, args, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
+        except BaseException:
+            cursor.close()
+            raise
+        return c, cursor
+
+    def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Row]:
+        c, cursor = self._raw(conn, params)
+        try:
             if not c.columns:
                 return []
             raw = cursor.fetchall()
@@ -111,26 +135,38 @@ class FastStatement:
         finally:
             cursor.close()
         results = self._results(conn.dialect, c, codes)
-        index = {name: i for i, name in enumerate(c.columns)}
-        rows = []
-        for values in raw:
-            converted = [
-                proc(v) if proc is not None else v for proc, v in zip(results, values, strict=True)
-            ]
-            rows.append(Row(index, converted))
-        return rows
+        index = c.index
+        if results is None:
+            return [Row(index, values) for values in raw]
+        return [
+            Row(index, [v if proc is None else proc(v) for proc, v in zip(results, values)])
+            for values in raw
+        ]
 
-    def _results(self, dialect: Dialect, c: _Compiled, codes: tuple[Any, ...]) -> list[Processor]:
-        """Result processors for the driver's column type codes (cached per code tuple)."""
+    def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Run a statement without result rows; the number of rows it changed."""
+        _c, cursor = self._raw(conn, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def _results(
+        self, dialect: Dialect, c: _Compiled, codes: tuple[Any, ...]
+    ) -> tuple[Processor, ...] | None:
+        """Result processors for the driver's column type codes (cached per code tuple);
+        None when no column needs one."""
         key = (dialect.name, codes)
-        found = self._processors.get(key)
-        if found is None:
-            found = [
-                t._cached_result_processor(dialect, code)
-                for t, code in zip(c.types, codes, strict=True)
-            ]
-            self._processors[key] = found
-        return found
+        try:
+            return self._processors[key]
+        except KeyError:
+            pass
+        found = tuple(
+            t._cached_result_processor(dialect, code) for t, code in zip(c.types, codes, strict=True)
+        )
+        result = found if any(p is not None for p in found) else None
+        self._processors[key] = result
+        return result
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Row | None:
         rows = self.run(conn, params)

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 
 from cityloop.adapters.db.fast import FastStatement
 from cityloop.adapters.db.models import T
@@ -51,12 +50,16 @@ def to_columns(changes: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+_ENUM_ITEMS = tuple(_ENUMS.items())
+
+
 def case_from_row(row: Any) -> Case:
-    data = {name: getattr(row, name) for name in _CASE_FIELDS}
-    for name, enum_type in _ENUMS.items():
+    values = row._mapping
+    data = {name: values[name] for name in _CASE_FIELDS}
+    for name, enum_type in _ENUM_ITEMS:
         if data[name] is not None:
             data[name] = enum_type(data[name])
-    amount, unit = row.disposal_limit_amount, row.disposal_limit_unit
+    amount, unit = values["disposal_limit_amount"], values["disposal_limit_unit"]
     data["disposal_limit"] = (
         TimeLimit(Decimal(amount), TimeUnit(unit)) if amount is not None and unit else None
     )
@@ -85,15 +88,25 @@ def event_from_row(row: Any) -> CaseEvent:
 # Statements are built once: building a statement costs more than running it on SQLite.
 _BY_ID = FastStatement(select(cases).where(cases.c.id == bindparam("p_id")))
 _BY_NUMBER = FastStatement(select(cases).where(cases.c.number == bindparam("p_number")))
-_BY_KEY = select(cases).where(cases.c.idempotency_key == bindparam("p_key"))
+_BY_KEY = FastStatement(select(cases).where(cases.c.idempotency_key == bindparam("p_key")))
 _VERSION = select(cases.c.version).where(cases.c.id == bindparam("p_id"))
 _WRITABLE = [
     c.name
     for c in cases.c
     if c.name not in ("id", "idempotency_key", "request_fingerprint", "event_seq")
 ]
-_INSERT = (
-    insert(cases)
+
+
+def _dialect_statements(build: Any) -> dict[str, FastStatement]:
+    """One prebuilt statement per dialect, for constructs that differ (upserts)."""
+    return {name: FastStatement(build(ins)) for name, ins in _INSERTS.items()}
+
+
+_INSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": pg_insert}
+# A reused idempotency key inserts nothing (and returns no id) instead of raising: no
+# savepoint is needed around the insert, and the transaction stays usable.
+_INSERT = _dialect_statements(
+    lambda ins: ins(cases)
     .values(
         {name: bindparam(f"v_{name}") for name in _WRITABLE}
         | {
@@ -102,7 +115,14 @@ _INSERT = (
             "event_seq": bindparam("v_event_seq"),
         }
     )
+    .on_conflict_do_nothing(index_elements=[cases.c.idempotency_key])
     .returning(cases.c.id)
+)
+_NEXT_NUMBER = _dialect_statements(
+    lambda ins: ins(counters)
+    .values(name=bindparam("p_name"), value=1)
+    .on_conflict_do_update(index_elements=[counters.c.name], set_={"value": counters.c.value + 1})
+    .returning(counters.c.value)
 )
 
 
@@ -155,13 +175,13 @@ class SqlCaseRepository:
         return case_from_row(row) if row else None
 
     def by_idempotency_key(self, key: str) -> tuple[Case, str] | None:
-        row = self.conn.execute(_BY_KEY, {"p_key": key}).first()
+        row = _BY_KEY.first(self.conn, {"p_key": key})
         return (case_from_row(row), row.request_fingerprint or "") if row else None
 
     def next_number(self, day: date) -> str:
         """``YYYYMMDD`` + a 5-digit sequence of the day, e.g. ``2026112600017``."""
-        stmt = _next_number(self.conn.dialect.name)
-        value = self.conn.execute(stmt, {"p_name": f"case:{day:%Y%m%d}"}).scalar_one()
+        stmt = _NEXT_NUMBER[self.conn.dialect.name]
+        value = stmt.scalar(self.conn, {"p_name": f"case:{day:%Y%m%d}"})
         return f"{day:%Y%m%d}{value:05d}"
 
     def add(self, case: Case, *, idempotency_key: str | None, fingerprint: str | None) -> Case:
@@ -169,21 +189,15 @@ class SqlCaseRepository:
         values["v_idempotency_key"] = idempotency_key
         values["v_request_fingerprint"] = fingerprint
         values["v_event_seq"] = case.event_seq
-        if idempotency_key is None:
-            row_id = self.conn.execute(_INSERT, values).scalar_one()
-        else:
-            savepoint = self.conn.begin_nested()
-            try:
-                row_id = self.conn.execute(_INSERT, values).scalar_one()
-                savepoint.commit()
-            except IntegrityError as exc:
-                savepoint.rollback()
-                raise DuplicateKeyError(idempotency_key) from exc
+        row_id = _INSERT[self.conn.dialect.name].scalar(self.conn, values)
+        if row_id is None:  # the key is taken (by a concurrent twin that committed first)
+            raise DuplicateKeyError(idempotency_key)
         return dataclasses.replace(case, id=int(row_id))
 
     def update(self, case: Case, changes: Mapping[str, Any]) -> Case:
-        updated = dataclasses.replace(case, **dict(changes), version=case.version + 1)
-        values = to_columns({**changes, "version": updated.version})
+        version = case.version + 1
+        values = to_columns(changes)
+        values["version"] = version
         columns = tuple(sorted(values))
         params = {f"v_{name}": values[name] for name in columns}
         params["p_id"] = case.id
@@ -192,7 +206,9 @@ class SqlCaseRepository:
         if row is None:
             actual = self.conn.execute(_VERSION, {"p_id": case.id}).scalar()
             raise CaseChangedError(case.number, case.version, actual)
-        return dataclasses.replace(updated, event_seq=int(row.event_seq))
+        return dataclasses.replace(
+            case, **changes, version=version, event_seq=int(row._values[0])
+        )
 
     def add_event(self, event: CaseEvent) -> CaseEvent:
         """Append a timeline line. With ``seq`` 0 the case's line counter is advanced here
@@ -258,20 +274,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
-
-
-_NEXT_NUMBER: dict[str, Any] = {}
-
-
-def _next_number(dialect: str) -> Any:
-    """The counter upsert for the dialect (built once each)."""
-    if dialect not in _NEXT_NUMBER:
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(counters)
-        _NEXT_NUMBER[dialect] = (
-            ins.values(name=bindparam("p_name"), value=1)
-            .on_conflict_do_update(
-                index_elements=[counters.c.name], set_={"value": counters.c.value + 1}
-            )
-            .returning(counters.c.value)
-        )
-    return _NEXT_NUMBER[dialect]

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, delete, func, insert, or_, select, update
 
+from cityloop.adapters.db.fast import FastStatement
 from cityloop.adapters.db.models import T, new_id
 from cityloop.domain.case import Urgency
 from cityloop.domain.codes import ClassKind, Edition
@@ -43,18 +44,23 @@ def category_from_row(row: Any) -> Category:
     )
 
 
-_CATEGORY = select(categories).where(categories.c.id == bindparam("p_id"))
-_CATEGORY_BY_CODE = select(categories).where(
-    categories.c.edition == bindparam("p_edition"),
-    categories.c.kind == bindparam("p_kind"),
-    categories.c.code == bindparam("p_code"),
+# The lookups of intake, filing and dispatch: built once, run on the driver's cursor.
+_CATEGORY = FastStatement(select(categories).where(categories.c.id == bindparam("p_id")))
+_CATEGORY_BY_CODE = FastStatement(
+    select(categories).where(
+        categories.c.edition == bindparam("p_edition"),
+        categories.c.kind == bindparam("p_kind"),
+        categories.c.code == bindparam("p_code"),
+    )
 )
-_STANDARD = select(standards).where(standards.c.id == bindparam("p_id"))
-_LIMITS_OF = select(limits).where(limits.c.standard_id == bindparam("p_id"))
-_RULES_FOR = select(rules).where(
-    or_(
-        rules.c.filing_standard_id == bindparam("p_standard"),
-        rules.c.category_id == bindparam("p_category"),
+_STANDARD = FastStatement(select(standards).where(standards.c.id == bindparam("p_id")))
+_LIMITS_OF = FastStatement(select(limits).where(limits.c.standard_id == bindparam("p_id")))
+_RULES_FOR = FastStatement(
+    select(rules).where(
+        or_(
+            rules.c.filing_standard_id == bindparam("p_standard"),
+            rules.c.category_id == bindparam("p_category"),
+        )
     )
 )
 
@@ -76,13 +82,13 @@ class SqlCatalogRepository:
         self.conn = conn
 
     def category(self, category_id: int) -> Category | None:
-        row = self.conn.execute(_CATEGORY, {"p_id": category_id}).first()
+        row = _CATEGORY.first(self.conn, {"p_id": category_id})
         return category_from_row(row) if row else None
 
     def category_by_code(self, edition: Edition, kind: ClassKind, code: str) -> Category | None:
-        row = self.conn.execute(
-            _CATEGORY_BY_CODE, {"p_edition": edition.value, "p_kind": kind.value, "p_code": code}
-        ).first()
+        row = _CATEGORY_BY_CODE.first(
+            self.conn, {"p_edition": edition.value, "p_kind": kind.value, "p_code": code}
+        )
         return category_from_row(row) if row else None
 
     def mapped_code(self, edition: Edition, kind: ClassKind, code: str) -> tuple[str, str] | None:
@@ -121,12 +127,12 @@ class SqlCatalogRepository:
         )
 
     def standard(self, standard_id: int) -> FilingStandard | None:
-        row = self.conn.execute(_STANDARD, {"p_id": standard_id}).first()
+        row = _STANDARD.first(self.conn, {"p_id": standard_id})
         if row is None:
             return None
         lims = {
             Urgency(r.urgency): TimeLimit(Decimal(r.amount), TimeUnit(r.unit))
-            for r in self.conn.execute(_LIMITS_OF, {"p_id": row.id})
+            for r in _LIMITS_OF.run(self.conn, {"p_id": row.id})
         }
         return self._standard(row, lims)
 
@@ -144,8 +150,8 @@ class SqlCatalogRepository:
     def dispatch_rules(
         self, *, filing_standard_id: int | None, category_id: int | None
     ) -> Sequence[DispatchRule]:
-        rows = self.conn.execute(
-            _RULES_FOR, {"p_standard": filing_standard_id or -1, "p_category": category_id or -1}
+        rows = _RULES_FOR.run(
+            self.conn, {"p_standard": filing_standard_id or -1, "p_category": category_id or -1}
         )
         return [_rule(r) for r in rows]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from cityloop.adapters.db.fast import FastStatement
 from cityloop.adapters.db.models import T
 from cityloop.domain.case import Attachment, Task, TaskKind, TaskState
 
@@ -31,13 +32,15 @@ def task_from_row(row: Any) -> Task:
     )
 
 
-_TASK = select(tasks).where(tasks.c.id == bindparam("p_id"))
-_OPEN_TASK = (
+# Built once and run on the driver's cursor: every task answer and photo upload runs these.
+_TASK = FastStatement(select(tasks).where(tasks.c.id == bindparam("p_id")))
+_OPEN_TASK = FastStatement(
     select(tasks)
     .where(tasks.c.case_id == bindparam("p_case"), tasks.c.state == "open")
     .order_by(tasks.c.id.desc())
+    .limit(1)
 )
-_OPEN_TASK_OF_KIND = (
+_OPEN_TASK_OF_KIND = FastStatement(
     select(tasks)
     .where(
         tasks.c.case_id == bindparam("p_case"),
@@ -45,8 +48,9 @@ _OPEN_TASK_OF_KIND = (
         tasks.c.kind == bindparam("p_kind"),
     )
     .order_by(tasks.c.id.desc())
+    .limit(1)
 )
-_FINISH = (
+_FINISH = FastStatement(
     update(tasks)
     .where(tasks.c.id == bindparam("p_id"))
     .values(
@@ -57,11 +61,11 @@ _FINISH = (
     )
 )
 _TASK_COLUMNS = [c.name for c in tasks.c if c.name != "id"]
-_INSERT_TASK = (
+_INSERT_TASK = FastStatement(
     insert(tasks).values({n: bindparam(f"v_{n}") for n in _TASK_COLUMNS}).returning(tasks.c.id)
 )
 _ATTACHMENT_COLUMNS = [c.name for c in attachments.c if c.name != "id"]
-_INSERT_ATTACHMENT = (
+_INSERT_ATTACHMENT = FastStatement(
     insert(attachments)
     .values({n: bindparam(f"v_{n}") for n in _ATTACHMENT_COLUMNS})
     .returning(attachments.c.id)
@@ -76,29 +80,25 @@ class SqlTaskRepository:
         values = {f.name: getattr(task, f.name) for f in dataclasses.fields(Task)}
         values["kind"] = task.kind.value
         values["state"] = task.state.value
-        row_id = self.conn.execute(
-            _INSERT_TASK, {f"v_{n}": values[n] for n in _TASK_COLUMNS}
-        ).scalar_one()
+        row_id = _INSERT_TASK.scalar(self.conn, {f"v_{n}": values[n] for n in _TASK_COLUMNS})
         return dataclasses.replace(task, id=int(row_id))
 
     def get(self, task_id: int) -> Task | None:
-        row = self.conn.execute(_TASK, {"p_id": task_id}).first()
+        row = _TASK.first(self.conn, {"p_id": task_id})
         return task_from_row(row) if row else None
 
     def open_for(self, case_id: int, kind: TaskKind | None = None) -> Task | None:
         if kind is None:
-            row = self.conn.execute(_OPEN_TASK, {"p_case": case_id}).first()
+            row = _OPEN_TASK.first(self.conn, {"p_case": case_id})
         else:
-            row = self.conn.execute(
-                _OPEN_TASK_OF_KIND, {"p_case": case_id, "p_kind": kind.value}
-            ).first()
+            row = _OPEN_TASK_OF_KIND.first(self.conn, {"p_case": case_id, "p_kind": kind.value})
         return task_from_row(row) if row else None
 
     def finish(
         self, task_id: int, *, state: str, at: datetime, result: str | None, comment: str
     ) -> None:
-        self.conn.execute(
-            _FINISH,
+        _FINISH.execute(
+            self.conn,
             {
                 "p_id": task_id,
                 "v_state": state,
@@ -140,9 +140,9 @@ class SqlAttachmentRepository:
 
     def add(self, attachment: Attachment) -> Attachment:
         values = {f.name: getattr(attachment, f.name) for f in dataclasses.fields(Attachment)}
-        row_id = self.conn.execute(
-            _INSERT_ATTACHMENT, {f"v_{n}": values[n] for n in _ATTACHMENT_COLUMNS}
-        ).scalar_one()
+        row_id = _INSERT_ATTACHMENT.scalar(
+            self.conn, {f"v_{n}": values[n] for n in _ATTACHMENT_COLUMNS}
+        )
         return dataclasses.replace(attachment, id=int(row_id))
 
     def get(self, attachment_id: int) -> Attachment | None:
