@@ -26,7 +26,7 @@ run: $(VENV)/.runtime-stamp
 	$(BIN)/cityloop migrate
 	$(BIN)/cityloop seed
 	$(BIN)/cityloop demo
-	@echo "serving http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
+	@echo "serving http://$(HOST):$(PORT): sign in with a login above (password cityloop-demo); API docs at /api/v1/docs"
 	$(BIN)/cityloop serve --host $(HOST) --port $(PORT)
 
 ## test: lint, type-check, layer contracts, then the whole suite

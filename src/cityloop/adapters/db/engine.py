@@ -74,7 +74,7 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         def _on_begin(conn: Any) -> None:
             # On the driver's connection: a statement through SQLAlchemy's execution path
             # costs more than the BEGIN itself, and every unit of work runs one.
-            mode = conn._execution_options.get("sqlite_begin", "DEFERRED")
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.connection.driver_connection.execute(_BEGIN[mode])
 
         return engine

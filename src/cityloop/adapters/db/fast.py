@@ -90,9 +90,7 @@ class FastStatement:
             columns = tuple(c[0] for c in compiled._result_columns)
             types = tuple(c[3] for c in compiled._result_columns)
             index = {name: i for i, name in enumerate(columns)}
-            found = _Compiled(
-                compiled.string, positional, binds, literals, columns, index, types
-            )
+            found = _Compiled(compiled.string, positional, binds, literals, columns, index, types)
             self._compiled[dialect.name] = found
         return found
 
@@ -139,7 +137,10 @@ class FastStatement:
         if results is None:
             return [Row(index, values) for values in raw]
         return [
-            Row(index, [v if proc is None else proc(v) for proc, v in zip(results, values)])
+            Row(
+                index,
+                [v if proc is None else proc(v) for proc, v in zip(results, values, strict=True)],
+            )
             for values in raw
         ]
 
@@ -162,7 +163,8 @@ class FastStatement:
         except KeyError:
             pass
         found = tuple(
-            t._cached_result_processor(dialect, code) for t, code in zip(c.types, codes, strict=True)
+            t._cached_result_processor(dialect, code)
+            for t, code in zip(c.types, codes, strict=True)
         )
         result = found if any(p is not None for p in found) else None
         self._processors[key] = result

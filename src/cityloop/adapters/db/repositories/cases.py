@@ -106,23 +106,29 @@ _INSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": pg_insert}
 # A reused idempotency key inserts nothing (and returns no id) instead of raising: no
 # savepoint is needed around the insert, and the transaction stays usable.
 _INSERT = _dialect_statements(
-    lambda ins: ins(cases)
-    .values(
-        {name: bindparam(f"v_{name}") for name in _WRITABLE}
-        | {
-            "idempotency_key": bindparam("v_idempotency_key"),
-            "request_fingerprint": bindparam("v_request_fingerprint"),
-            "event_seq": bindparam("v_event_seq"),
-        }
+    lambda ins: (
+        ins(cases)
+        .values(
+            {name: bindparam(f"v_{name}") for name in _WRITABLE}
+            | {
+                "idempotency_key": bindparam("v_idempotency_key"),
+                "request_fingerprint": bindparam("v_request_fingerprint"),
+                "event_seq": bindparam("v_event_seq"),
+            }
+        )
+        .on_conflict_do_nothing(index_elements=[cases.c.idempotency_key])
+        .returning(cases.c.id)
     )
-    .on_conflict_do_nothing(index_elements=[cases.c.idempotency_key])
-    .returning(cases.c.id)
 )
 _NEXT_NUMBER = _dialect_statements(
-    lambda ins: ins(counters)
-    .values(name=bindparam("p_name"), value=1)
-    .on_conflict_do_update(index_elements=[counters.c.name], set_={"value": counters.c.value + 1})
-    .returning(counters.c.value)
+    lambda ins: (
+        ins(counters)
+        .values(name=bindparam("p_name"), value=1)
+        .on_conflict_do_update(
+            index_elements=[counters.c.name], set_={"value": counters.c.value + 1}
+        )
+        .returning(counters.c.value)
+    )
 )
 
 
@@ -206,9 +212,7 @@ class SqlCaseRepository:
         if row is None:
             actual = self.conn.execute(_VERSION, {"p_id": case.id}).scalar()
             raise CaseChangedError(case.number, case.version, actual)
-        return dataclasses.replace(
-            case, **changes, version=version, event_seq=int(row._values[0])
-        )
+        return dataclasses.replace(case, **changes, version=version, event_seq=int(row._values[0]))
 
     def add_event(self, event: CaseEvent) -> CaseEvent:
         """Append a timeline line. With ``seq`` 0 the case's line counter is advanced here

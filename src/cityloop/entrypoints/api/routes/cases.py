@@ -20,7 +20,6 @@ from cityloop.entrypoints.api import schemas as out
 from cityloop.entrypoints.api.body import read_body
 from cityloop.entrypoints.api.deps import CtxDep, write
 from cityloop.entrypoints.api.routes.geocoding import position_to_wgs84
-from cityloop.entrypoints.presentation import label
 from cityloop.services import cases as svc
 from cityloop.services.cases import NewAttachment, NewReport, Outcome
 from cityloop.services.queries import cases as q
@@ -62,29 +61,23 @@ def _enum(enum_type: Any, value: str, field: str) -> Any:
 
 
 def change_out(outcome: Outcome, locale: str, actor_name: str) -> dict[str, Any]:
-    case = outcome.case
-    number = case.number
-    body = out.CaseChangeOut(
-        number=number,
-        version=case.version,
-        state=out.Labelled(value=case.state.value, label=label(case.state, locale)),
-        stage=None,
-        event=out.event_out(number, outcome.event, actor_name, None, outcome.attachments, locale),
-        task=out.task_out(outcome.task, locale, number) if outcome.task else None,
-        attachments=[out.attachment_out(number, a) for a in outcome.attachments],
+    """The JSON data of the CaseChangeOut an action answers (the stage clock included)."""
+    return out.change_json(
+        outcome.case,
+        outcome.event,
+        actor_name=actor_name,
+        status=outcome.status,
+        task=outcome.task,
+        attachments=outcome.attachments,
         replayed=outcome.replayed,
-        url=f"{out.API}/cases/{number}",
+        locale=locale,
     )
-    return body.model_dump(mode="json")
 
 
 def _with_stage(
     container: Any, outcome: Outcome, locale: str, actor: Actor, now: datetime
 ) -> dict[str, Any]:
-    data = change_out(outcome, locale, actor.name)
-    stage = out._stage(outcome.status, locale)
-    data["stage"] = stage.model_dump(mode="json") if stage else None
-    return data
+    return change_out(outcome, locale, actor.name)
 
 
 # -- intake ---

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cityloop.entrypoints.web.routes import admin, auth, cases, events, report, search, work
+from cityloop.entrypoints.web.routes import (
+    admin,
+    auth,
+    cases,
+    evaluation,
+    events,
+    report,
+    search,
+    work,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -13,5 +22,6 @@ ROUTERS: list[APIRouter] = [
     events.router,
     search.router,
     report.router,
+    evaluation.router,
     *admin.routers(),
 ]
