@@ -7,8 +7,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin
-
 from cityloop.domain.taxonomy import Category
 
 REFRESH_SECONDS = 60.0
@@ -22,6 +20,9 @@ class Entry:
 
 
 def _entry(category: Category) -> Entry:
+    # pypinyin loads a large dictionary (about a second): only when a typeahead is first used.
+    from pypinyin import Style, lazy_pinyin
+
     initials = "".join(lazy_pinyin(category.name, style=Style.FIRST_LETTER)).lower()
     spelled = "".join(lazy_pinyin(category.name)).lower()
     return Entry(category, initials, spelled)
