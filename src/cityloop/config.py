@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     default_locale: str = "zh_CN"
     secret_key: str = Field(default="", description="Signs sessions and tokens")
     redis_url: str = Field(default="", description="Redis for live notices between workers")
+    huey_redis: str = Field(
+        default="", description="Redis URL of the background-job queue (default: SQLite in var/)"
+    )
     token_ttl_hours: float = Field(default=12, gt=0, description="Bearer token lifetime")
     max_upload_mb: float = Field(default=10, gt=0, description="Largest photo accepted")
     max_request_mb: float = Field(default=60, gt=0, description="Largest request body")

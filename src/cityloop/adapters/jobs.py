@@ -10,7 +10,6 @@ city's time zone, so the freeze runs at 00:30 local time on the 1st whatever the
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
@@ -31,9 +30,8 @@ from cityloop.services import evaluation as svc
 
 def _make_huey() -> Huey:
     settings = get_settings()
-    redis = os.environ.get("CITYLOOP_HUEY_REDIS")
-    if redis:
-        return RedisHuey("cityloop", url=redis)
+    if settings.huey_redis:
+        return RedisHuey("cityloop", url=settings.huey_redis)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("cityloop", filename=str(settings.var_dir / "huey.db"))
 

@@ -862,29 +862,50 @@ def complete_task(
                 "task_closed", "Task {id} is already {state}", id=task_id, state=task.state.value
             )
         case = _load(uow, task.case_id, actor)
-        fields: dict[str, Any]
-        if task.kind is TaskKind.VERIFY:
-            verify = _enum(VerifyResult, result, "verify_result")
-            action = Action.COMPLETE_VERIFY
-            fields = {"verify_result": verify.value}
-            stage = "verify"
-        else:
-            checked = _enum(CheckResult, result, "check_result")
-            action = Action.PASS_CHECK if checked is CheckResult.PASSED else Action.FAIL_CHECK
-            fields = {"check_result": checked.value, "checked_at": now}
-            stage = "check"
-        row, next_state = _authorize(
-            uow, case, action, actor, now, task_assignee_id=task.assignee_id
+        return _finish_task(
+            uow,
+            task,
+            case,
+            actor=actor,
+            now=now,
+            result=result,
+            comment=comment,
+            attachments=attachments,
         )
-        uow.tasks.finish(
-            task.id, state=TaskState.DONE.value, at=now, result=result, comment=comment
-        )
-        change = _Change(fields, comment, {"task": task.id, "result": result})
-        updated, event = _apply(uow, case, row, next_state, actor, now, change)
-        stored = _store_attachments(
-            uow, case.id, attachments, stage=stage, actor=actor, now=now, event_id=event.id
-        )
-        uow.commit()
+
+
+def _finish_task(
+    uow: UnitOfWork,
+    task: Task,
+    case: Case,
+    *,
+    actor: Actor,
+    now: datetime,
+    result: str,
+    comment: str,
+    attachments: Sequence[NewAttachment],
+) -> Outcome:
+    """The answer of an open task of ``case``, inside the caller's transaction: the case moves
+    on, the task is done; commits."""
+    fields: dict[str, Any]
+    if task.kind is TaskKind.VERIFY:
+        verify = _enum(VerifyResult, result, "verify_result")
+        action = Action.COMPLETE_VERIFY
+        fields = {"verify_result": verify.value}
+        stage = "verify"
+    else:
+        checked = _enum(CheckResult, result, "check_result")
+        action = Action.PASS_CHECK if checked is CheckResult.PASSED else Action.FAIL_CHECK
+        fields = {"check_result": checked.value, "checked_at": now}
+        stage = "check"
+    row, next_state = _authorize(uow, case, action, actor, now, task_assignee_id=task.assignee_id)
+    uow.tasks.finish(task.id, state=TaskState.DONE.value, at=now, result=result, comment=comment)
+    change = _Change(fields, comment, {"task": task.id, "result": result})
+    updated, event = _apply(uow, case, row, next_state, actor, now, change)
+    stored = _store_attachments(
+        uow, case.id, attachments, stage=stage, actor=actor, now=now, event_id=event.id
+    )
+    uow.commit()
     finished = replace(task, state=TaskState.DONE, completed_at=now, result=result, comment=comment)
     return Outcome(
         updated, event, task=finished, attachments=stored, status=_status(uow, updated, now)
@@ -903,22 +924,34 @@ def answer_task(
     attachments: Sequence[NewAttachment] = (),
 ) -> Outcome:
     """Answer the open verify or check task of a case (the case-centred door to
-    :func:`complete_task`)."""
+    :func:`complete_task`, in one transaction)."""
     with uow:
         case = _load(uow, case_id, actor)
         task = uow.tasks.open_for(case.id, kind)
-    if task is None:
-        action = (
-            Action.COMPLETE_VERIFY
-            if kind is TaskKind.VERIFY
-            else Action.PASS_CHECK
-            if result == CheckResult.PASSED
-            else Action.FAIL_CHECK
+        if task is None:
+            action = (
+                Action.COMPLETE_VERIFY
+                if kind is TaskKind.VERIFY
+                else Action.PASS_CHECK
+                if result == CheckResult.PASSED
+                else Action.FAIL_CHECK
+            )
+            raise TransitionNotAllowedError(case.state.value, action.value, actor.role.value)
+        # The checks of complete_task, in its order (the task is open: it was found so).
+        comment = _text(comment, "comment", required=False, limit=MAX_COMMENT)
+        _check_attachments(attachments)
+        if actor.role is Role.INSPECTOR and task.assignee_id != actor.user_id:
+            raise NotFoundError("task_not_found", "Task {id} was not found", id=task.id)
+        return _finish_task(
+            uow,
+            task,
+            case,
+            actor=actor,
+            now=now,
+            result=result,
+            comment=comment,
+            attachments=attachments,
         )
-        raise TransitionNotAllowedError(case.state.value, action.value, actor.role.value)
-    return complete_task(
-        uow, task.id, actor=actor, now=now, result=result, comment=comment, attachments=attachments
-    )
 
 
 def refuse_intake(uow: UnitOfWork, case_id: CaseRef, action: Action, *, actor: Actor) -> None:

@@ -1,20 +1,27 @@
 """Engines for SQLite (embedded default) and PostgreSQL (production).
 
-SQLite runs in WAL mode with ``synchronous=NORMAL``, foreign keys on and a busy timeout.
+SQLite runs in WAL mode with ``synchronous=NORMAL``, foreign keys on and a busy timeout
+(ADR 0004: NORMAL under WAL loses no committed transaction when the application crashes; an
+operating-system crash or power loss can lose the last ones, never the database's integrity).
 Write transactions begin with ``BEGIN IMMEDIATE`` so that a transaction that reads before it
 writes takes the write lock up front instead of failing to upgrade later ("database is
 locked"); inside one process writers are serialised by a lock (SQLite has one writer —
-perf-limits.md §"What the measurements imply", 1). Read-only work uses a deferred BEGIN and
-runs beside the writer thanks to WAL.
+perf-limits.md §"What the measurements imply", 1) and share one long-lived connection. WAL
+checkpoints (copying the log into the database file, with its fsync) run in a background
+thread instead of inside a writer's COMMIT. Read-only work uses a deferred BEGIN on pooled
+connections and runs beside the writer thanks to WAL.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -36,12 +43,96 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def write_lock(engine: Engine) -> threading.Lock | None:
-    """The in-process writer lock of a SQLite database (None for PostgreSQL)."""
-    if not is_sqlite(engine):
-        return None
-    key = str(engine.url)
-    with _LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+    """The in-process writer lock of a SQLite database (None for PostgreSQL): one per
+    database file, shared by every engine of the process that opens it."""
+    found = engine.__dict__.get("_cityloop_write_lock", False)
+    if found is not False:
+        return found  # type: ignore[no-any-return]
+    lock = None
+    if is_sqlite(engine):
+        with _LOCKS_GUARD:
+            lock = _WRITE_LOCKS.setdefault(str(engine.url), threading.Lock())
+    engine.__dict__["_cityloop_write_lock"] = lock
+    return lock
+
+
+# The writer connection checkpoints by itself only if the background thread falls far behind
+# (40 MB of log); the thread copies the log into the database every CHECKPOINT_SECONDS.
+WRITER_AUTOCHECKPOINT_PAGES = 10_000
+CHECKPOINT_SECONDS = 0.25
+_WRITER = "_cityloop_writer"
+
+
+def shares_writer(engine: Engine) -> bool:
+    """Whether write transactions on ``engine`` use :func:`writer_connection` (SQLite files)."""
+    return bool(engine.__dict__.get("_cityloop_shares_writer"))
+
+
+def writer_connection(engine: Engine) -> Connection:
+    """The long-lived write connection of a SQLite file database, made on first use.
+
+    Call it with the database's :func:`write_lock` held: the lock is what makes sharing one
+    connection safe. Keeping it open saves the pool's checkout and return on every write
+    transaction; it is replaced if an error left it closed or invalidated, and closed when
+    the engine is disposed.
+    """
+    conn: Connection | None = engine.__dict__.get(_WRITER)
+    if conn is None or conn.closed or conn.invalidated:
+        conn = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        driver = conn.connection.driver_connection
+        driver.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")  # type: ignore[union-attr]
+        engine.__dict__[_WRITER] = conn
+        _Checkpointer.start(engine)
+    return conn
+
+
+def close_writer(engine: Engine) -> None:
+    """Close the write connection (the next write transaction makes a new one)."""
+    conn: Connection | None = engine.__dict__.pop(_WRITER, None)
+    if conn is not None and not conn.closed:
+        with contextlib.suppress(Exception):  # disposing: nothing to do with a broken one
+            conn.close()
+
+
+class _Checkpointer:
+    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own connection every few tenths of a
+    second: the copy and its fsync happen outside the writers' transactions (a passive
+    checkpoint never waits for, nor blocks, a writer or a reader). Stops when the engine is
+    disposed or collected."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.stop = threading.Event()
+
+    @classmethod
+    def start(cls, engine: Engine) -> None:
+        if engine.__dict__.get("_cityloop_checkpointer") is not None:
+            return
+        database = engine.url.database or ""
+        checkpointer = cls(database)
+        engine.__dict__["_cityloop_checkpointer"] = checkpointer
+        weakref.finalize(engine, checkpointer.stop.set)
+        threading.Thread(target=checkpointer.run, name="sqlite-checkpoint", daemon=True).start()
+
+    def run(self) -> None:
+        try:
+            # mode=rw: never create a database that was removed meanwhile
+            conn = sqlite3.connect(
+                f"file:{Path(self.database).as_posix()}?mode=rw",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error:
+            return
+        try:
+            while not self.stop.wait(CHECKPOINT_SECONDS):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    continue  # busy, or the file is gone: try again at the next tick
+        finally:
+            conn.close()
 
 
 def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
@@ -76,6 +167,16 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
             # costs more than the BEGIN itself, and every unit of work runs one.
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.connection.driver_connection.execute(_BEGIN[mode])
+
+        if parsed.database not in (None, "", ":memory:"):
+            engine.__dict__["_cityloop_shares_writer"] = True
+
+            @event.listens_for(engine, "engine_disposed")
+            def _on_dispose(_conn: Any) -> None:
+                close_writer(engine)
+                checkpointer = engine.__dict__.pop("_cityloop_checkpointer", None)
+                if checkpointer is not None:
+                    checkpointer.stop.set()
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)

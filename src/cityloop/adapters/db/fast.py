@@ -25,6 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
+_UNKNOWN: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class FastStatement:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
-        self._processors: dict[tuple[str, tuple[Any, ...]], tuple[Processor, ...] | None] = {}
+        self._processors: dict[str, tuple[Processor, ...] | None] = {}
         self._lock = threading.Lock()
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -103,9 +104,9 @@ class FastStatement:
         elif params is None:
             params = {}
         if c.positional:
-            args: Any = tuple(
+            args: Any = [
                 params[name] if proc is None else proc(params[name]) for name, proc in c.binds
-            )
+            ]
         else:
             args = {
                 name: params[name] if proc is None else proc(params[name]) for name, proc in c.binds
@@ -129,10 +130,11 @@ class FastStatement:
             if not c.columns:
                 return []
             raw = cursor.fetchall()
-            codes = tuple(d[1] for d in cursor.description)
+            results = self._processors.get(conn.dialect.name, _UNKNOWN)
+            if results is _UNKNOWN:
+                results = self._results(conn.dialect, c, cursor.description)
         finally:
             cursor.close()
-        results = self._results(conn.dialect, c, codes)
         index = c.index
         if results is None:
             return [Row(index, values) for values in raw]
@@ -153,21 +155,16 @@ class FastStatement:
             cursor.close()
 
     def _results(
-        self, dialect: Dialect, c: _Compiled, codes: tuple[Any, ...]
+        self, dialect: Dialect, c: _Compiled, description: Sequence[Any]
     ) -> tuple[Processor, ...] | None:
-        """Result processors for the driver's column type codes (cached per code tuple);
-        None when no column needs one."""
-        key = (dialect.name, codes)
-        try:
-            return self._processors[key]
-        except KeyError:
-            pass
+        """Result processors for the driver's column type codes, found on the first run (a
+        statement's columns keep their types); None when no column needs one."""
         found = tuple(
-            t._cached_result_processor(dialect, code)
-            for t, code in zip(c.types, codes, strict=True)
+            t._cached_result_processor(dialect, d[1])
+            for t, d in zip(c.types, description, strict=True)
         )
         result = found if any(p is not None for p in found) else None
-        self._processors[key] = result
+        self._processors[dialect.name] = result
         return result
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Row | None:

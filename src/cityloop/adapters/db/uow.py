@@ -8,7 +8,13 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
-from cityloop.adapters.db.engine import is_sqlite, write_lock
+from cityloop.adapters.db.engine import (
+    close_writer,
+    is_sqlite,
+    shares_writer,
+    write_lock,
+    writer_connection,
+)
 from cityloop.adapters.db.queries import SqlCaseQueries
 from cityloop.adapters.db.repositories.base_data import SqlBaseDataRepository
 from cityloop.adapters.db.repositories.cases import SqlCaseRepository
@@ -21,6 +27,8 @@ from cityloop.adapters.db.repositories.sla import SlaCache, SqlSlaRepository
 from cityloop.adapters.db.repositories.tasks import SqlAttachmentRepository, SqlTaskRepository
 from cityloop.adapters.db.repositories.tokens import SqlTokenRepository
 from cityloop.adapters.db.repositories.workbench import SqlAuditRepository, SqlSavedFilterRepository
+from cityloop.adapters.geo.case_layer import SqlMapLayers
+from cityloop.adapters.geo.geocoder import AddressMatcher
 from cityloop.adapters.geo.registry import geocoder_for, map_layers_for
 from cityloop.adapters.geo.spatial import SPATIAL
 from cityloop.services.ports import CaseNotice, FileStore, GridLocator, PasswordHasher
@@ -55,26 +63,41 @@ class SqlUnitOfWork:
         self._callbacks: list[Callable[[], None]] = []
         self._notices = notices
         self._lock = None if readonly else write_lock(engine)
-        # Base data (issue 4): geometry work and the long-lived geocoding and map indexes.
+        self._sqlite = is_sqlite(engine)
+        self._shared = shares_writer(engine)
+        # Base data (issue 4): geometry work; the long-lived geocoding and map indexes are
+        # looked up when a use case needs them (most units of work never do).
         self.spatial = SPATIAL
-        self.geocoder = geocoder_for(engine)
-        self.map_layers = map_layers_for(engine)
+
+    @property
+    def geocoder(self) -> AddressMatcher:
+        return geocoder_for(self.engine)
+
+    @property
+    def map_layers(self) -> SqlMapLayers:
+        return map_layers_for(self.engine)
 
     def __enter__(self) -> Self:
         if self._conn is not None:
             raise RuntimeError("unit of work already in a transaction")
-        if self._lock is not None:
-            self._lock.acquire()
+        lock = self._lock
+        if lock is not None:
+            lock.acquire()
         try:
-            conn = self.engine.connect()
-            if is_sqlite(self.engine):
-                conn = conn.execution_options(
-                    sqlite_begin="DEFERRED" if self.readonly else "IMMEDIATE"
-                )
+            if lock is not None and self._shared:
+                conn = writer_connection(self.engine)
+                if conn.in_transaction():  # used outside a unit of work: never carry it on
+                    conn.rollback()
+            else:
+                conn = self.engine.connect()
+                if self._sqlite:
+                    conn = conn.execution_options(
+                        sqlite_begin="DEFERRED" if self.readonly else "IMMEDIATE"
+                    )
             conn.begin()
         except BaseException:
-            if self._lock is not None:
-                self._lock.release()
+            if lock is not None:
+                lock.release()
             raise
         self._conn = conn
         self._callbacks = []
@@ -106,9 +129,16 @@ class SqlUnitOfWork:
         self._conn = None
         try:
             if conn is not None:
-                if conn.in_transaction():
-                    conn.rollback()
-                conn.close()
+                shared = self._lock is not None and self._shared
+                try:
+                    if conn.in_transaction():
+                        conn.rollback()
+                except BaseException:
+                    if shared:
+                        close_writer(self.engine)  # a fresh one for the next transaction
+                    raise
+                if not shared:
+                    conn.close()
         finally:
             if self._lock is not None:
                 self._lock.release()

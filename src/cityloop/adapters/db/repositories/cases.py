@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -51,6 +52,24 @@ def to_columns(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _ENUM_ITEMS = tuple(_ENUMS.items())
+
+
+def _replacer(cls: type[Any]) -> Callable[[Any, Mapping[str, Any]], Any]:
+    """``dataclasses.replace`` for one record type, about twice as fast (the attribute
+    values are read by one C call; the constructor still checks the field names)."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    values = operator.attrgetter(*names)
+
+    def replace(record: Any, changes: Mapping[str, Any]) -> Any:
+        data = dict(zip(names, values(record), strict=True))
+        data.update(changes)
+        return cls(**data)
+
+    return replace
+
+
+_replace_case: Callable[[Case, Mapping[str, Any]], Case] = _replacer(Case)
+_replace_event: Callable[[CaseEvent, Mapping[str, Any]], CaseEvent] = _replacer(CaseEvent)
 
 
 def case_from_row(row: Any) -> Case:
@@ -212,7 +231,9 @@ class SqlCaseRepository:
         if row is None:
             actual = self.conn.execute(_VERSION, {"p_id": case.id}).scalar()
             raise CaseChangedError(case.number, case.version, actual)
-        return dataclasses.replace(case, **changes, version=version, event_seq=int(row._values[0]))
+        return _replace_case(
+            case, {**changes, "version": version, "event_seq": int(row._values[0])}
+        )
 
     def add_event(self, event: CaseEvent) -> CaseEvent:
         """Append a timeline line. With ``seq`` 0 the case's line counter is advanced here
@@ -236,7 +257,7 @@ class SqlCaseRepository:
             "department_id": event.department_id,
         }
         row_id = _INSERT_EVENT.scalar(self.conn, {f"v_{k}": v for k, v in values.items()})
-        return dataclasses.replace(event, id=int(row_id), seq=seq)
+        return _replace_event(event, {"id": int(row_id), "seq": seq})
 
     def events(self, case_id: int) -> list[CaseEvent]:
         return [event_from_row(r) for r in self.conn.execute(_EVENTS, {"p_id": case_id})]

@@ -210,6 +210,7 @@ class ReportOut(BaseModel):
     frozen_at: datetime | None
     indicators: list[IndicatorOut]
     drill: str = Field(description="URL template of the cases behind a number")
+    total: int = Field(description="subjects in the report (rows may show a page of them)")
     rows: list[RowOut]
 
 
@@ -353,8 +354,12 @@ def _row_out(row: q.Row, report: q.Report, locale: str) -> RowOut:
     )
 
 
-def report_out(report: q.Report, locale: str) -> ReportOut:
+def report_out(
+    report: q.Report, locale: str, offset: int = 0, limit: int | None = None
+) -> ReportOut:
     key = report.frame.period.key
+    stop = len(report.rows) if limit is None else offset + limit
+    shown = report.rows[offset:stop]
     return ReportOut(
         kind=report.kind.value,
         kind_label=_t(KIND_LABELS[report.kind], locale),
@@ -365,7 +370,8 @@ def report_out(report: q.Report, locale: str) -> ReportOut:
         frozen_at=report.frozen_at,
         indicators=[indicator_out(i, locale) for i in report.indicators],
         drill=f"{BASE}/reports/{report.kind.value}/{{key}}/drill/{{indicator}}?period={key}",
-        rows=[_row_out(r, report, locale) for r in report.rows],
+        total=len(report.rows),
+        rows=[_row_out(r, report, locale) for r in shown],
     )
 
 
@@ -430,12 +436,14 @@ def report(
     district: str | None = None,
     level: Annotated[int | None, Query(description="departments of one level")] = None,
     parent: Annotated[str | None, Query(description="regions inside one region")] = None,
+    offset: Annotated[int, Query(ge=0, description="rows to skip (best first)")] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> ReportOut:
     chosen, p = _kind(kind), _period(period)
     _refresh(container, actor, when, district)
     result = q.report(container.uow(readonly=True), actor=actor, kind=chosen, period=p,
                       now=when, district=district, level=level, parent=parent)  # fmt: skip
-    return report_out(result, locale)
+    return report_out(result, locale, offset, limit)
 
 
 @router.get(

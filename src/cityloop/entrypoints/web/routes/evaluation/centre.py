@@ -26,8 +26,8 @@ from cityloop.entrypoints.web.routes.evaluation.common import (
     grade_colours,
     load,
     number,
+    page_base,
 )
-from cityloop.entrypoints.web.routes.evaluation.reports import page_base
 from cityloop.services.queries import evaluation as q
 
 router = APIRouter(include_in_schema=False)
@@ -61,9 +61,7 @@ def centre_from(p: Page, sel: Selection, frozen: FrozenReport) -> q.CentreView:
     stats = CentreStats(
         throughput={k: [int(n) for n in v] for k, v in c["throughput"].items()},
         sources={k: (int(v[0]), int(v[1])) for k, v in c["sources"].items()},
-        stages={
-            k: StageTime(int(s["count"]), s["mean"], s["p90"]) for k, s in c["stages"].items()
-        },
+        stages={k: StageTime(int(s["count"]), s["mean"], s["p90"]) for k, s in c["stages"].items()},
         satisfaction={int(k): int(v) for k, v in c["satisfaction"].items()},
     )
     days = [date.fromisoformat(d) for d in c["days"]]
@@ -113,13 +111,17 @@ def centre_page(p: Page, sel: Selection) -> CentrePage:
     return CentrePage(rep, row, centre_body(view, p.locale), frozen is not None)
 
 
-def centre_charts(p: Page, body: dict[str, Any]) -> dict[str, Any]:
-    days = [d[5:] for d in body["days"]]
+def centre_charts(p: Page, body: dict[str, Any], frame: q.Frame) -> dict[str, Any]:
+    # A period still running is drawn up to today, not with the empty days to come.
+    last = frame.as_of.astimezone(frame.tz).date().isoformat()
+    shown = sum(1 for d in body["days"] if frame.complete or d <= last)
     return {
         "throughput": {
             "type": "lines",
-            "x": days,
-            "series": [{"name": t["label"], "values": t["per_day"]} for t in body["throughput"]],
+            "x": [d[5:] for d in body["days"][:shown]],
+            "series": [
+                {"name": t["label"], "values": t["per_day"][:shown]} for t in body["throughput"]
+            ],
         },
         "sources": {
             "type": "pie",
@@ -129,11 +131,15 @@ def centre_charts(p: Page, body: dict[str, Any]) -> dict[str, Any]:
             "type": "stages",
             "names": [s["label"] for s in body["stages"]],
             "series": [
-                {"name": p.t("Mean (hours)"),
-                 "values": [number(_hours(s["mean_seconds"])) for s in body["stages"]]},
-                {"name": p.t("90th percentile (hours)"),
-                 "values": [number(_hours(s["p90_seconds"])) for s in body["stages"]]},
-            ],  # fmt: skip
+                {
+                    "name": p.t("Mean (hours)"),
+                    "values": [number(_hours(s["mean_seconds"])) for s in body["stages"]],
+                },
+                {
+                    "name": p.t("90th percentile (hours)"),
+                    "values": [number(_hours(s["p90_seconds"])) for s in body["stages"]],
+                },
+            ],
         },
         "satisfaction": {
             "type": "pie",
@@ -159,7 +165,7 @@ async def centre(p: PageDep, request: Request) -> HTMLResponse:
             report=found.report,
             colours=grade_colours(found.report.scheme),
             exports=export_links(p, sel, "all"),
-            charts=centre_charts(p, found.body),
+            charts=centre_charts(p, found.body, found.report.frame),
         )
     return p.render("evaluation/centre.html", status=status, **ctx)
 
@@ -192,9 +198,7 @@ def hotspot_page(p: Page, sel: Selection, limit: int) -> HotspotPage:
             if region is not None and region.centroid is not None:
                 centroids[code] = region.centroid
     body = hotspots_body(view, p.locale, numbers)
-    return HotspotPage(
-        body, frozen.frozen_at if frozen else None, view.frame.as_of, centroids, {}
-    )
+    return HotspotPage(body, frozen.frozen_at if frozen else None, view.frame.as_of, centroids, {})
 
 
 def hotspot_charts(p: Page, found: HotspotPage) -> dict[str, Any]:

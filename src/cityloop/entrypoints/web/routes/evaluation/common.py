@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from cityloop.domain.case import Source
 from cityloop.domain.errors import DomainError, Msg, ValidationError
 from cityloop.domain.evaluation import indicators as ind
 from cityloop.domain.evaluation.periods import (
@@ -29,11 +31,12 @@ from cityloop.domain.evaluation.periods import (
     quarter_of,
     year_of,
 )
-from cityloop.domain.evaluation.scheme import Scheme
+from cityloop.domain.evaluation.scheme import Scheme, Transform
 from cityloop.domain.evaluation.scoring import round_score
 from cityloop.domain.evaluation.subjects import KIND_LABELS, Family, SubjectKind
 from cityloop.domain.regions import RegionLevel
 from cityloop.entrypoints.api.errors import STATUS
+from cityloop.entrypoints.presentation import label
 from cityloop.entrypoints.web.context import Page, page
 from cityloop.services import evaluation as svc
 from cityloop.services.queries import evaluation as q
@@ -112,9 +115,7 @@ def period_key(params: Mapping[str, str]) -> str | None:
             )
         return f"{_date(first, Msg('From')).isoformat()}..{_date(last, Msg('To')).isoformat()}"
     if kind not in {k for k, _ in PERIOD_KINDS}:
-        raise ValidationError(
-            "period_kind_invalid", "{value} is not a kind of period", value=kind
-        )
+        raise ValidationError("period_kind_invalid", "{value} is not a kind of period", value=kind)
     if not value:
         raise ValidationError("period_missing", "Choose the period to evaluate")
     return value
@@ -128,6 +129,11 @@ def selection_of(p: Page, request: Request) -> Selection:
     period = parse_period(key) if key else month_of(today)
     district = (params.get("district") or "").strip() or None
     scope = q.reader_scope(p.actor, district)
+    city_wide = p.actor.district_code is None
+    if district is not None and city_wide and district not in {c for c, _ in districts(p)}:
+        raise ValidationError(
+            "district_unknown", "There is no district {district}", district=district
+        )
     return Selection(period, scope)
 
 
@@ -275,7 +281,7 @@ def show(value: int | Fraction | None, unit: ind.Unit) -> str:
     return str(round_score(Fraction(value)))
 
 
-def number(value: float | int | None) -> float | None:
+def number(value: float | Decimal | Fraction | None) -> float | None:
     """A value for a chart (JSON)."""
     if value is None:
         return None
@@ -294,3 +300,41 @@ def export_links(p: Page, sel: Selection, kind: str) -> list[tuple[str, str]]:
         ("XLSX", f"/api/v1/evaluation/exports/{kind}.xlsx?{query}"),
         ("PDF", f"/api/v1/evaluation/exports/{kind}.pdf?{query}"),
     ]
+
+
+# -- what every page's template gets ---
+
+
+TRANSFORMS = {
+    Transform.RATE: Msg("100 × rate"),
+    Transform.INVERSE_RATE: Msg("100 × (1 − rate)"),
+    Transform.STEP: Msg("step table"),
+}
+
+
+def drill_url(kind: SubjectKind, key: str, indicator: str, sel: Selection, **extra: Any) -> str:
+    return f"/evaluation/{kind.value}/{key}/drill/{indicator}?{sel.query(**extra)}"
+
+
+def has_items(indicator: ind.Indicator) -> bool:
+    """Whether a list of cases stands behind the indicator (not the grids or area of a
+    region, which come from the register)."""
+    return indicator.items is not ind.ItemKind.NONE
+
+
+def page_base(p: Page, sel: Selection | None, path: str, tab: str, **more: Any) -> dict[str, Any]:
+    return {**frame_context(p, sel, path=path, tab=tab), "show": show, "drill_url": drill_url,
+            "has_items": has_items, "colours_of": grade_colours,
+            "indicator_label": indicator_label, **more}  # fmt: skip
+
+
+def source_label(value: str, locale: str) -> str:
+    try:
+        return label(Source(value), locale)
+    except ValueError:
+        return value
+
+
+def indicator_label(name: str) -> str:
+    found = ind.BY_ID.get(name)
+    return found.label if found is not None else name

@@ -21,13 +21,14 @@ from cityloop.domain.roles import Role
 from cityloop.entrypoints.api.errors import STATUS
 from cityloop.entrypoints.web.context import Page
 from cityloop.entrypoints.web.routes.evaluation.common import (
+    TRANSFORMS,
     PageDep,
     Selection,
     current,
     districts,
+    page_base,
     selection_of,
 )
-from cityloop.entrypoints.web.routes.evaluation.reports import TRANSFORMS, page_base
 from cityloop.services import evaluation as svc
 from cityloop.services.queries import evaluation as q
 
@@ -57,6 +58,9 @@ class FrozenList:
 
 def frozen_list(p: Page) -> FrozenList:
     found = q.frozen_reports(p.container.uow(readonly=True), actor=p.actor)
+    # Newest month first; in a month the whole city, then the districts.
+    found.sort(key=lambda r: (r.scope != CITY, r.scope))
+    found.sort(key=lambda r: r.period, reverse=True)
     scopes = {CITY: p.t("Whole city"), **dict(districts(p))}
     last = month_of(p.now.astimezone(p.tz).date()).previous().key
     return FrozenList(found, scopes, last)
@@ -165,5 +169,6 @@ async def scheme_page(p: PageDep, request: Request, version: str) -> HTMLRespons
         p, sel, f"/evaluation/schemes/{version}", "schemes", error=error, data=found,
         kinds=list(SubjectKind), kind_labels=KIND_LABELS, indicators=ind.BY_ID,
         transforms=TRANSFORMS, table_labels=TABLE_LABELS, empty_rates=EMPTY_RATES,
+        plain=lambda d: f"{d.normalize():f}",
     )  # fmt: skip
     return p.render("evaluation/scheme.html", status=status, **ctx)

@@ -25,56 +25,27 @@ from cityloop.domain.evaluation.subjects import (
 from cityloop.domain.regions import RegionLevel
 from cityloop.entrypoints.api.routes.evaluation import centre_body
 from cityloop.entrypoints.web.context import Page
+from cityloop.entrypoints.web.routes.evaluation.centre import centre_from, frozen_of, hotspots_from
 from cityloop.entrypoints.web.routes.evaluation.common import (
     GRADE_NAMES,
+    TRANSFORMS,
     PageDep,
     Selection,
     export_links,
-    frame_context,
     grade_colours,
     load,
     number,
+    page_base,
     show,
+    source_label,
 )
 from cityloop.services.queries import evaluation as q
 from cityloop.services.queries import lookups
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
-CHART_ROWS = 40
+CHART_ROWS = 30
 DRILL_PAGE = 50
-
-TRANSFORMS = {
-    Transform.RATE: Msg("100 × rate"),
-    Transform.INVERSE_RATE: Msg("100 × (1 − rate)"),
-    Transform.STEP: Msg("step table"),
-}
-
-
-def _kind(text: str) -> SubjectKind:
-    return parse_kind(text)
-
-
-def drill_url(kind: SubjectKind, key: str, indicator: str, sel: Selection, **extra: Any) -> str:
-    return f"/evaluation/{kind.value}/{key}/drill/{indicator}?{sel.query(**extra)}"
-
-
-def has_items(indicator: ind.Indicator) -> bool:
-    """Whether a list of cases stands behind the indicator (not the grids or area of a
-    region, which come from the register)."""
-    return indicator.items is not ind.ItemKind.NONE
-
-
-def page_base(p: Page, sel: Selection | None, path: str, tab: str, **more: Any) -> dict[str, Any]:
-    return {**frame_context(p, sel, path=path, tab=tab), "show": show, "drill_url": drill_url,
-            "has_items": has_items, "colours_of": grade_colours,
-            "indicator_label": indicator_label, **more}  # fmt: skip
-
-
-def indicator_label(name: str) -> str:
-    found = ind.BY_ID.get(name)
-    return found.label if found is not None else name
-
 
 # -- the start page ---
 
@@ -111,6 +82,10 @@ def overview(p: Page, sel: Selection) -> Overview:
         s.ranked = sum(s.grades.values())
         s.best = [r for r in rep.rows[:3] if r.rank is not None]
         summaries[rep.kind] = s
+    frozen = frozen_of(p, sel) if reports[0].frozen_at is not None else None
+    if frozen is not None and {"centre", "hotspots"} <= set(frozen.extras):
+        centre = centre_from(p, sel, frozen)  # what was stored, as on the centre's page
+        spots = hotspots_from(p, sel, frozen, 5)
     h = spots.hotspots
     grids = [(g, spots.grid_names.get(g, g), n) for g, n, _ in h.grids[:5]]
     classes = [
@@ -140,10 +115,13 @@ async def start(p: PageDep, request: Request) -> HTMLResponse:
                     "type": "grades",
                     "categories": [p.t(KIND_LABELS[k]) for k in kinds],
                     "series": [
-                        {"name": g, "colour": colours.get(g, "#999"),
-                         "values": [found.summaries[k].grades.get(g, 0) for k in kinds]}
+                        {
+                            "name": g,
+                            "colour": colours.get(g, "#999"),
+                            "values": [found.summaries[k].grades.get(g, 0) for k in kinds],
+                        }
                         for g in GRADE_NAMES
-                    ],  # fmt: skip
+                    ],
                     "links": [f"/evaluation/{k.value}?{sel.query()}" for k in kinds],
                 }
             },
@@ -165,7 +143,9 @@ class Ranking:
     parents: list[tuple[str, list[tuple[str, str]]]]  # (group label, [(code, name)])
 
 
-def _parents(p: Page, kind: SubjectKind, district: str | None) -> list[tuple[str, list[tuple[str, str]]]]:  # noqa: E501
+def _parents(
+    p: Page, kind: SubjectKind, district: str | None
+) -> list[tuple[str, list[tuple[str, str]]]]:
     """The regions a region ranking can be narrowed to (one or two levels up)."""
     levels = {
         SubjectKind.STREET: [RegionLevel.DISTRICT],
@@ -228,25 +208,25 @@ def _int(value: str | None, what: Msg, low: int, high: int) -> int | None:
 
 
 def ranking_chart(p: Page, found: Ranking, sel: Selection) -> dict[str, Any]:
-    colours = grade_colours(found.report.scheme)
-    shown = found.rows[:CHART_ROWS]
+    """The page's subjects that have a value, best first (at most ``CHART_ROWS``)."""
     sort = found.sort
-    if sort is None:
-        values = [number(r.score.value) for r, _ in shown]
-        unit = "score"
-        title = p.t("Score")
-    else:
-        raw = [r.values.get(sort.id) for r, _ in shown]
+
+    def value(row: q.Row) -> float | None:
+        if sort is None:
+            return number(row.score.value)
+        v = row.values.get(sort.id)
         scale = 100 if sort.unit is ind.Unit.RATE else 1
-        values = [number(Fraction(v) * scale) if v is not None else None for v in raw]
-        unit = "percent" if sort.unit is ind.Unit.RATE else "value"
-        title = p.t(sort.label)
+        return number(Fraction(v) * scale) if v is not None else None
+
+    valued = [(r, value(r)) for r, _ in found.rows]
+    shown = [(r, v) for r, v in valued if v is not None][:CHART_ROWS]
+    unit = "score" if sort is None else "percent" if sort.unit is ind.Unit.RATE else "value"
     return {
         "type": "ranking",
-        "title": title,
+        "title": p.t(sort.label) if sort else p.t("Score"),
         "unit": unit,
         "names": [p.t(str(r.subject.name)) for r, _ in shown],
-        "values": values,
+        "values": [v for _, v in shown],
         "colours": [
             (r.score.colour or "#9aa5b1") if sort is None else "#1769c4" for r, _ in shown
         ],
@@ -254,7 +234,7 @@ def ranking_chart(p: Page, found: Ranking, sel: Selection) -> dict[str, Any]:
         "links": [f"/evaluation/{r.kind.value}/{r.subject.key}?{sel.query()}" for r, _ in shown],
         "bands": [[b.grade, float(b.minimum), b.colour] for b in found.report.scheme.grades]
         if sort is None else [],
-        "colourMap": colours,
+        "colourMap": grade_colours(found.report.scheme),
     }  # fmt: skip
 
 
@@ -285,10 +265,14 @@ class SubjectPage:
     region_class: str | None
 
 
+def _plain(value: Fraction) -> str:
+    """36 for a whole number, 12.33 otherwise."""
+    return str(value.numerator) if value.denominator == 1 else str(round_score(value))
+
+
 def _op_text(op: str, bound: Fraction) -> str:
     text = {"<": "<", "<=": "≤", "==": "=", ">=": "≥", ">": ">"}[op]
-    shown = str(bound.numerator) if bound.denominator == 1 else str(round_score(bound))
-    return f"{text} {shown}"
+    return f"{text} {_plain(bound)}"
 
 
 def explain_parts(p: Page, view: q.SubjectView) -> SubjectPage:
@@ -320,7 +304,7 @@ def explain_parts(p: Page, view: q.SubjectView) -> SubjectPage:
                 applied = applied or hit
                 steps.append((_op_text(step.op.value, step.bound), step.points, hit))
             otherwise = table.otherwise
-            compared = str(round_score(per_month)) if per_month is not None else None
+            compared = _plain(per_month) if per_month is not None else None
         if part.points is not None:
             used += Fraction(c.weight)
             total += Fraction(c.weight) * part.points
@@ -433,7 +417,7 @@ async def ranking_page(
     page: str = "1",
 ) -> HTMLResponse:  # fmt: skip
     def work(sel: Selection) -> Ranking:
-        chosen = _kind(kind)
+        chosen = parse_kind(kind)
         if chosen is SubjectKind.CENTRE:
             raise NotFoundError("not_found", "Nothing is at this address")
         return ranking(
@@ -468,7 +452,7 @@ def _kind_or_none(text: str) -> SubjectKind | None:
 @router.get("/evaluation/{kind}/{key}", response_class=HTMLResponse)
 async def subject(p: PageDep, request: Request, kind: str, key: str) -> HTMLResponse:
     sel, found, error, status = await load(
-        p, request, lambda s: subject_page(p, s, _kind(kind), key)
+        p, request, lambda s: subject_page(p, s, parse_kind(kind), key)
     )
     subject_kind = _kind_or_none(kind)
     ctx = page_base(p, sel, f"/evaluation/{kind}/{key}", kind, error=error, data=found,
@@ -488,12 +472,13 @@ async def drill(
     page: str = "1",
 ) -> HTMLResponse:  # fmt: skip
     def work(sel: Selection) -> DrillPage:
-        return drill_page(p, sel, _kind(kind), key, indicator, part or None,
+        return drill_page(p, sel, parse_kind(kind), key, indicator, part or None,
                           _int(page, Msg("Page"), 1, 1_000_000) or 1)  # fmt: skip
 
     sel, found, error, status = await load(p, request, work)
     ctx = page_base(
         p, sel, f"/evaluation/{kind}/{key}/drill/{indicator}", kind, error=error, data=found,
         kind=_kind_or_none(kind), key=key, part=part,
+        source_label=lambda value: source_label(value, p.locale),
     )  # fmt: skip
     return p.render("evaluation/drill.html", status=status, **ctx)
