@@ -13,7 +13,8 @@ from typing import Any
 
 from cityloop.domain.case import CaseState, CloseType, Source, TaskKind, Urgency, VerifyResult
 from cityloop.domain.codes import ClassKind, Edition
-from cityloop.domain.errors import DomainError
+from cityloop.domain.errors import DomainError, Msg
+from cityloop.domain.evaluation.indicators import indicator as by_id
 from cityloop.domain.roles import Role
 from cityloop.domain.sla.lights import Light
 from cityloop.domain.sla.stages import Stage
@@ -248,3 +249,28 @@ def reporter_phone(case: Any, actor: Any) -> str:
     if actor.role in PHONE_ROLES or (actor.user_id and actor.user_id == case.reporter_user_id):
         return phone
     return mask_phone(phone)
+
+
+def indicator_formula(indicator: Any, locale: str) -> str:
+    """An evaluation indicator's formula in ``locale``: described ones are message ids; the
+    standard's own ratios (有效上报数 / 上报数) are spelled from their parts' labels outside
+    Chinese."""
+    formula = indicator.formula
+    if isinstance(formula, Msg):
+        return gettext(formula, locale)
+    if locale.startswith("zh") or indicator.numerator is None:
+        return str(formula)
+    parts = [
+        (sign, name)
+        for sign, name in (
+            ("", indicator.numerator),
+            (" − ", indicator.minus),
+            (" + ", indicator.plus),
+            (" / ", indicator.denominator),
+        )
+        if name
+    ]
+    try:
+        return "".join(sign + gettext(by_id(name).label, locale) for sign, name in parts)
+    except DomainError:  # a part that is a raw count, not an indicator (e.g. area_m2)
+        return str(formula)

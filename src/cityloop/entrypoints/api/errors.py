@@ -76,9 +76,7 @@ def domain_error_response(error: DomainError, locale: str) -> JSONResponse:
     )
 
 
-def _page_error(
-    request: Request, status: int, message: Callable[[str], str]
-) -> Response | None:
+def _page_error(request: Request, status: int, message: Callable[[str], str]) -> Response | None:
     """Outside the API, errors are pages (the web package installs the renderer, which calls
     ``message`` with the page's language)."""
     render = getattr(request.app.state, "error_page", None)

@@ -37,7 +37,7 @@ from cityloop.domain.sla.stages import Stage
 from cityloop.domain.workflow import Action
 from cityloop.entrypoints.api.deps import ActorDep, ContainerDep, LocaleDep, NowDep
 from cityloop.entrypoints.i18n import gettext, normalise
-from cityloop.entrypoints.presentation import label
+from cityloop.entrypoints.presentation import indicator_formula, label
 from cityloop.services import evaluation as svc
 from cityloop.services.queries import evaluation as q
 
@@ -318,7 +318,7 @@ def indicator_out(i: ind.Indicator, locale: str) -> IndicatorOut:
         label=_t(i.label, locale),
         unit=i.unit.value,
         better=i.better.value,
-        formula=i.formula,
+        formula=indicator_formula(i, locale),
         reference=f"standards.md {i.reference}",
         numerator=i.numerator if i.unit is not ind.Unit.COUNT else None,
         denominator=i.denominator,
@@ -941,7 +941,7 @@ def build_document(
                     [
                         Cell(_t(i.label, locale)),
                         Cell(i.term),
-                        Cell(i.formula),
+                        Cell(indicator_formula(i, locale)),
                         Cell(f"standards.md {i.reference}"),
                     ]
                     for i in shown.values()

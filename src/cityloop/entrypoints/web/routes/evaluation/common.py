@@ -33,7 +33,7 @@ from cityloop.domain.evaluation.periods import (
 )
 from cityloop.domain.evaluation.scheme import Scheme, Transform
 from cityloop.domain.evaluation.scoring import round_score
-from cityloop.domain.evaluation.subjects import KIND_LABELS, Family, SubjectKind
+from cityloop.domain.evaluation.subjects import KIND_LABELS, Family, SubjectKind, parse_kind
 from cityloop.domain.regions import RegionLevel
 from cityloop.entrypoints.api.errors import STATUS
 from cityloop.entrypoints.presentation import label
@@ -338,3 +338,21 @@ def source_label(value: str, locale: str) -> str:
 def indicator_label(name: str) -> str:
     found = ind.BY_ID.get(name)
     return found.label if found is not None else name
+
+
+def int_param(value: str | None, what: Msg, low: int, high: int) -> int | None:
+    """A whole number from the address (``None`` if empty); anything else is refused."""
+    if value in (None, ""):
+        return None
+    assert value is not None
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ValidationError("number_invalid", "{field}: {value} is not allowed", field=what,
+                              value=value)  # fmt: skip
+    return int(value)
+
+
+def kind_or_none(text: str) -> SubjectKind | None:
+    try:
+        return parse_kind(text)
+    except DomainError:
+        return None
