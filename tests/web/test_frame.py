@@ -126,3 +126,13 @@ def test_a_user_with_two_roles_switches_between_them(web: Web) -> None:
     assert 'href="/report"' not in after and "待立案" in after
     refused = browser.post("/session/role", {"role": "admin"})
     assert refused.status_code == 403
+
+
+def test_the_demo_sign_in_page_lists_one_user_per_role(web: Web) -> None:
+    client = TestClient(web.app, follow_redirects=False)
+    assert "<code>operator</code>" not in client.get("/login").text  # not a demo city
+    web.app.state.demo = True
+    html = client.get("/login").text
+    for username in ("operator", "shift_lead", "dispatcher", "leader", "admin"):
+        assert f"<code>{username}</code>" in html
+    assert "<code>sensor</code>" not in html  # machine accounts do not sign in to pages

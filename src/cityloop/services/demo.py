@@ -25,3 +25,19 @@ def mark_demo(uow: UnitOfWork, *, seed: int, actor: Actor, now: datetime) -> Non
 def demo_marker(uow: UnitOfWork) -> dict[str, Any] | None:
     with uow:
         return uow.flags.get(DEMO_FLAG)
+
+
+def demo_logins(uow: UnitOfWork) -> list[tuple[Role, str, str]]:
+    """One demo user of each role (role, user name, display name), for the sign-in page and
+    the logins printed by ``make run``. Only call when the demo city is loaded."""
+    with uow:
+        users = uow.org.users()
+    chosen: dict[Role, tuple[Role, str, str]] = {}
+    for user in users:
+        if not user.active or not user.grants:
+            continue
+        role = user.grants[0].role
+        if role is Role.SYSTEM or role in chosen:
+            continue
+        chosen[role] = (role, user.username, user.display_name)
+    return [chosen[r] for r in Role if r in chosen]

@@ -8,7 +8,7 @@ from typing import Any
 
 from cityloop.bootstrap import build
 from cityloop.entrypoints.demo.city import PASSWORD
-from cityloop.services.demo import demo_marker
+from cityloop.services.demo import demo_logins, demo_marker
 
 
 def register(sub: Any) -> None:
@@ -23,16 +23,9 @@ def register(sub: Any) -> None:
 
 
 def _print_logins(container: Any) -> None:
-    with container.uow(readonly=True) as uow:
-        users = uow.org.users()
     print(f"\nDemo logins (password for all: {PASSWORD}):")
-    seen: set[str] = set()
-    for user in users:
-        role = user.grants[0].role.value if user.grants else "-"
-        if role in ("inspector", "handler") and role in seen:
-            continue  # one of each; the full list is in /api/v1/docs → GET /users (admin)
-        seen.add(role)
-        print(f"  {role:<11} {user.username:<18} {user.display_name}")
+    for role, username, display in demo_logins(container.uow(readonly=True)):
+        print(f"  {role.value:<11} {username:<18} {display}")
     print("  (more inspectors: inspector001a … inspector017b; departments: dept_* and street_*)")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from cityloop.entrypoints.web.context import locale_of, page, session_of, signer
 from cityloop.entrypoints.web.session import COOKIE, Session
 from cityloop.entrypoints.web.templating import render
 from cityloop.services import auth as svc
+from cityloop.services.demo import demo_logins
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,6 +45,17 @@ def _with_session(request: Request, response: Response, session: Session, max_ag
     return response
 
 
+def _logins(request: Request) -> list[Any]:
+    """The demo's users, one per role, shown on the sign-in page of the demo city."""
+    if not getattr(request.app.state, "demo", None):
+        return []
+    cached = getattr(request.app.state, "demo_logins", None)
+    if cached is None:
+        cached = demo_logins(request.app.state.container.uow(readonly=True))
+        request.app.state.demo_logins = cached
+    return cached
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/work", error: str = "") -> HTMLResponse:
     locale = locale_of(request)
@@ -56,6 +68,7 @@ def login_form(request: Request, next: str = "/work", error: str = "") -> HTMLRe
             next=_safe_next(next),
             error=error,
             demo=bool(getattr(request.app.state, "demo", None)),
+            logins=_logins(request),
         )
     )
 
