@@ -42,8 +42,6 @@ async def insert_row(request: Request) -> JSONResponse:
     text = json.loads(body)["description"]
     with _write:
         conn = _conn()
-        cursor = conn.execute(
-            "INSERT INTO rows (at, body) VALUES (?, ?)", (time.time_ns(), text)
-        )
+        cursor = conn.execute("INSERT INTO rows (at, body) VALUES (?, ?)", (time.time_ns(), text))
         row_id = cursor.lastrowid
     return JSONResponse({"id": row_id}, status_code=201)

@@ -7,6 +7,7 @@ that CPU is taken from the server under test. This client costs a fraction of th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -37,19 +38,22 @@ class Connection:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self.writer.wait_closed()
-            except OSError:
-                pass
             self.writer = None
 
-    async def request(self, method: str, path: str, *, body: bytes = b"",
-                      headers: dict[str, str] | None = None) -> Response:
+    async def request(
+        self, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> Response:
         if self.writer is None:
             await self._open()
-        assert self.reader is not None and self.writer is not None
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                 f"Content-Length: {len(body)}"]
+        assert self.reader is not None
+        assert self.writer is not None
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+        ]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         start = time.perf_counter()
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
@@ -72,8 +76,15 @@ class Connection:
             await self.close()
         return Response(status, received, data, time.perf_counter() - start)
 
-    async def json(self, method: str, path: str, payload: Any = None, *,
-                   token: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    async def json(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         sent = dict(headers or {})
         if token:
             sent["Authorization"] = f"Bearer {token}"
@@ -87,23 +98,34 @@ class Connection:
         from urllib.parse import urlencode
 
         body = urlencode(fields).encode()
-        return await self.request("POST", path, body=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded"})
+        return await self.request(
+            "POST", path, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
 
-    async def multipart(self, path: str, data: Any, files: list[tuple[str, bytes, str]], *,
-                        token: str) -> Response:
+    async def multipart(
+        self, path: str, data: Any, files: list[tuple[str, bytes, str]], *, token: str
+    ) -> Response:
         boundary = uuid.uuid4().hex
         parts = [
             f'--{boundary}\r\nContent-Disposition: form-data; name="data"\r\n'
             f"Content-Type: application/json\r\n\r\n".encode()
-            + json.dumps(data, ensure_ascii=False).encode() + b"\r\n"
+            + json.dumps(data, ensure_ascii=False).encode()
+            + b"\r\n"
         ]
         for name, content, ctype in files:
             parts.append(
                 f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
-                f'filename="{name}"\r\nContent-Type: {ctype}\r\n\r\n'.encode() + content + b"\r\n"
+                f'filename="{name}"\r\nContent-Type: {ctype}\r\n\r\n'.encode()
+                + content
+                + b"\r\n"
             )
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        return await self.request("POST", path, body=body, headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Authorization": f"Bearer {token}"})
+        return await self.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Authorization": f"Bearer {token}",
+            },
+        )

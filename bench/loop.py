@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from httpclient import Connection  # noqa: E402
+from httpclient import Connection
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -94,7 +94,7 @@ def prepare_city(env: dict[str, str]) -> dict[str, Any]:
     city.grids = demo_city.build_regions(container, 7, now, city.street_offices)
     demo_city.build_users(container, now, city, city.grids)
     demo_city.build_dispatch_rules(container, now, city)
-    grids = city.grids[::max(1, len(city.grids) // 64)]
+    grids = city.grids[:: max(1, len(city.grids) // 64)]
     with container.uow(readonly=True) as uow:
         spots = []
         for code, lon, lat in grids:
@@ -109,13 +109,38 @@ def prepare_city(env: dict[str, str]) -> dict[str, Any]:
         assert category is not None
         standard = uow.catalog.standards_for(category.id)[0].id
     container.dispose()
-    return {"spots": spots, "standard": standard, "department": city.departments["cgw"],
-            "password": demo_city.PASSWORD}
+    return {
+        "spots": spots,
+        "standard": standard,
+        "department": city.departments["cgw"],
+        "password": demo_city.PASSWORD,
+    }
 
 
 def serve(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    cmd = [PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    """uvicorn with the options of `cityloop serve` (as `make run` serves), quieter at startup."""
+    from cityloop.entrypoints.cli import serve_options
+
+    options = serve_options()
+    cmd = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        str(options["loop"]),
+        "--http",
+        str(options["http"]),
+        "--access-log" if options["access_log"] else "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     if app.endswith("create_app"):
         cmd.append("--factory")
     process = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT)
@@ -147,10 +172,12 @@ async def run_loop(port: int, city: dict[str, Any], duration: float, concurrency
     result = Result(seconds=duration)
     stop = time.monotonic() + duration
 
-    async def step(conn: Connection, number: str, action: str, user: str,
-                   payload: dict[str, Any]) -> int:
-        r = await conn.json("POST", f"/api/v1/cases/{number}/actions/{action}", payload,
-                            token=tokens[user])
+    async def step(
+        conn: Connection, number: str, action: str, user: str, payload: dict[str, Any]
+    ) -> int:
+        r = await conn.json(
+            "POST", f"/api/v1/cases/{number}/actions/{action}", payload, token=tokens[user]
+        )
         return check(r)
 
     def check(r: Any) -> int:
@@ -169,22 +196,43 @@ async def run_loop(port: int, city: dict[str, Any], duration: float, concurrency
             lon, lat, inspector = city["spots"][(i * 7 + n) % len(city["spots"])]
             n += 1
             try:
-                r = await conn.json("POST", "/api/v1/cases", {
-                    "source": "inspector", "description": "路边堆放生活垃圾未清运",
-                    "category_code": "06010", "lon": lon, "lat": lat},
-                    token=tokens[inspector], headers={"Idempotency-Key": uuid.uuid4().hex})
+                r = await conn.json(
+                    "POST",
+                    "/api/v1/cases",
+                    {
+                        "source": "inspector",
+                        "description": "路边堆放生活垃圾未清运",
+                        "category_code": "06010",
+                        "lon": lon,
+                        "lat": lat,
+                    },
+                    token=tokens[inspector],
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                )
                 v = check(r)
                 number = r.json()["number"]
                 v = await step(conn, number, "accept", "operator1", {"version": v})
-                v = await step(conn, number, "file", "shiftlead1",
-                               {"version": v, "standard_id": city["standard"]})
-                v = await step(conn, number, "dispatch", "dispatcher1",
-                               {"version": v, "department_id": city["department"]})
+                v = await step(
+                    conn,
+                    number,
+                    "file",
+                    "shiftlead1",
+                    {"version": v, "standard_id": city["standard"]},
+                )
+                v = await step(
+                    conn,
+                    number,
+                    "dispatch",
+                    "dispatcher1",
+                    {"version": v, "department_id": city["department"]},
+                )
                 v = await step(conn, number, "sign", "dept_cgw", {"version": v})
-                r = await conn.multipart(f"/api/v1/cases/{number}/actions/feedback",
-                                         {"version": v, "comment": "已清理"},
-                                         [("after.jpg", photo, "image/jpeg")],
-                                         token=tokens["dept_cgw"])
+                r = await conn.multipart(
+                    f"/api/v1/cases/{number}/actions/feedback",
+                    {"version": v, "comment": "已清理"},
+                    [("after.jpg", photo, "image/jpeg")],
+                    token=tokens["dept_cgw"],
+                )
                 v = check(r)
                 v = await step(conn, number, "request_check", "operator1", {"version": v})
                 v = await step(conn, number, "pass_check", inspector, {})
@@ -203,8 +251,13 @@ async def run_loop(port: int, city: dict[str, Any], duration: float, concurrency
 async def run_baseline(port: int, duration: float, concurrency: int) -> Result:
     result = Result(seconds=duration)
     stop = time.monotonic() + duration
-    payload = {"source": "inspector", "description": "路边堆放生活垃圾未清运" * 8,
-               "category_code": "06010", "lon": 116.41, "lat": 39.91}
+    payload = {
+        "source": "inspector",
+        "description": "路边堆放生活垃圾未清运" * 8,
+        "category_code": "06010",
+        "lon": 116.41,
+        "lat": 39.91,
+    }
 
     async def client() -> None:
         conn = Connection("127.0.0.1", port)
@@ -241,41 +294,48 @@ def main() -> int:
             admin = make_engine(args.database_url)
             with admin.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            sep = "&" if "?" in args.database_url else "?"
-            env["CITYLOOP_DATABASE_URL"] = (
-                f"{args.database_url}{sep}options=-csearch_path%3D{schema}"
-            )
-        print("preparing the city (organisation of the demo city, no history) …", flush=True)
-        city = prepare_city(env)
-        backend = "PostgreSQL" if args.database_url else "SQLite"
-        loops, bases = [], []
-        for run in range(args.runs):
-            port = free_port()
-            server = serve("cityloop.entrypoints.api.app:create_app", port, args.workers, env)
-            try:
-                loops.append(asyncio.run(run_loop(port, city, args.duration, args.concurrency)))
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-            port = free_port()
-            base_env = {"BASELINE_DB": str(Path(tmp) / f"baseline-{run}.db"),
-                        "PYTHONPATH": str(ROOT / "bench")}
-            server = serve("baseline_app:app", port, args.workers, base_env)
-            try:
-                bases.append(asyncio.run(run_baseline(port, args.duration, args.concurrency)))
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-            loop, base = loops[-1], bases[-1]
-            print(f"run {run + 1}: loop {loop.requests / loop.seconds:7.1f} req/s "
-                  f"{loop.cases / loop.seconds:6.1f} cases/s p99 {loop.pct(0.99):6.1f} ms "
-                  f"errors {loop.errors} | baseline {base.requests / base.seconds:7.1f} req/s "
-                  f"p99 {base.pct(0.99):6.1f} ms", flush=True)
-            for sample in loop.error_samples:
-                print("   error:", sample)
-        if args.database_url:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            # The schema by libpq's PGOPTIONS, not in the URL: a percent-escaped URL breaks the
+            # migrations' config file (configparser interpolation).
+            env["CITYLOOP_DATABASE_URL"] = args.database_url
+            env["PGOPTIONS"] = f"-c search_path={schema}"
+        try:
+            print("preparing the city (organisation of the demo city, no history) …", flush=True)
+            city = prepare_city(env)
+            backend = "PostgreSQL" if args.database_url else "SQLite"
+            loops, bases = [], []
+            for run in range(args.runs):
+                port = free_port()
+                server = serve("cityloop.entrypoints.api.app:create_app", port, args.workers, env)
+                try:
+                    loops.append(asyncio.run(run_loop(port, city, args.duration, args.concurrency)))
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+                port = free_port()
+                base_env = {
+                    "BASELINE_DB": str(Path(tmp) / f"baseline-{run}.db"),
+                    "PYTHONPATH": str(ROOT / "bench"),
+                }
+                server = serve("baseline_app:app", port, args.workers, base_env)
+                try:
+                    bases.append(asyncio.run(run_baseline(port, args.duration, args.concurrency)))
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+                loop, base = loops[-1], bases[-1]
+                print(
+                    f"run {run + 1}: loop {loop.requests / loop.seconds:7.1f} req/s "
+                    f"{loop.cases / loop.seconds:6.1f} cases/s p99 {loop.pct(0.99):6.1f} ms "
+                    f"errors {loop.errors} | baseline {base.requests / base.seconds:7.1f} req/s "
+                    f"p99 {base.pct(0.99):6.1f} ms",
+                    flush=True,
+                )
+                for sample in loop.error_samples:
+                    print("   error:", sample)
+        finally:
+            if args.database_url:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
     def med(values: list[float]) -> float:
         return statistics.median(values)
@@ -284,14 +344,16 @@ def main() -> int:
     cps = med([r.cases / r.seconds for r in loops])
     base_rps = med([r.requests / r.seconds for r in bases])
     print()
-    print(f"loop on {backend}, {args.concurrency} clients, {args.workers} worker(s), "
-          f"median of {args.runs} runs of {args.duration:.0f} s")
+    print(
+        f"loop on {backend}, {args.concurrency} clients, {args.workers} worker(s), "
+        f"median of {args.runs} runs of {args.duration:.0f} s"
+    )
     print(f"  complete cases/s   {cps:8.1f}   (target ≥ 50)")
     print(f"  requests/s         {rps:8.1f}")
     print(f"  p50 latency        {med([r.pct(0.5) for r in loops]):8.1f} ms")
     print(f"  p99 latency        {med([r.pct(0.99) for r in loops]):8.1f} ms   (target ≤ 250)")
     print(f"  failed requests    {sum(r.errors for r in loops):8d}      (target 0)")
-    print(f"baseline: bare FastAPI + sqlite3 insert, same server settings")
+    print("baseline: bare FastAPI + sqlite3 insert, same server settings")
     print(f"  requests/s         {base_rps:8.1f}")
     print(f"  p99 latency        {med([r.pct(0.99) for r in bases]):8.1f} ms")
     print(f"ratio loop/baseline requests/s: {rps / base_rps:.2f}   (target ≥ 0.35)")

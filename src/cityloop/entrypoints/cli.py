@@ -53,16 +53,31 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_options(*, access_log: bool = False) -> dict[str, object]:
+    """How ``cityloop serve`` (and so ``make run``) runs uvicorn; bench/loop.py serves the
+    application and its baseline with the same options.
+
+    uvloop and httptools are picked when installed (the lock installs both). The access log
+    is off unless asked for: a log line per request costs the server more than a tenth of its
+    time for a small request, and a deployment keeps access logs at its reverse proxy.
+    Startup, warnings and errors (with their tracebacks) are logged either way.
+    """
+    return {"loop": "auto", "http": "auto", "log_level": "info", "access_log": access_log}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    options = serve_options(access_log=args.access_log)
+    if not args.access_log:
+        print("access log off (cityloop serve --access-log to log every request)")
     uvicorn.run(
         "cityloop.entrypoints.api.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        **options,  # type: ignore[arg-type]
     )
     return 0
 
@@ -119,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="log every request (default: off; errors are always logged)",
+    )
     serve.set_defaults(func=cmd_serve)
     docs = sub.add_parser("docs", help="generate documentation")
     docs.add_argument("which", choices=["lifecycle"])

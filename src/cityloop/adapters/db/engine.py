@@ -57,9 +57,11 @@ def write_lock(engine: Engine) -> threading.Lock | None:
 
 
 # The writer connection checkpoints by itself only if the background thread falls far behind
-# (40 MB of log); the thread copies the log into the database every CHECKPOINT_SECONDS.
+# (40 MB of log); the thread copies the log into the database every CHECKPOINT_SECONDS and
+# has it start over once it holds RESTART_FRAMES pages (8 MB).
 WRITER_AUTOCHECKPOINT_PAGES = 10_000
 CHECKPOINT_SECONDS = 0.25
+RESTART_FRAMES = 2_000
 _WRITER = "_cityloop_writer"
 
 
@@ -95,21 +97,28 @@ def close_writer(engine: Engine) -> None:
 
 
 class _Checkpointer:
-    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own connection every few tenths of a
-    second: the copy and its fsync happen outside the writers' transactions (a passive
-    checkpoint never waits for, nor blocks, a writer or a reader). Stops when the engine is
-    disposed or collected."""
+    """Copies the write-ahead log into the database file from a background thread.
 
-    def __init__(self, database: str) -> None:
+    Every few tenths of a second it runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own
+    connection: the copy and its fsync happen beside the writers' transactions (a passive
+    checkpoint neither waits for nor blocks a writer or a reader). Under sustained writes the
+    log would still grow, because SQLite starts it over only when a write transaction begins
+    on a completely copied log; so once the log holds RESTART_FRAMES pages, the checkpointer
+    copies the last few pages (the bulk is done) while this process's writers wait on their
+    lock, and the next write transaction starts the log over. Stops when the engine is
+    disposed or collected.
+    """
+
+    def __init__(self, database: str, lock: threading.Lock | None) -> None:
         self.database = database
+        self.lock = lock
         self.stop = threading.Event()
 
     @classmethod
     def start(cls, engine: Engine) -> None:
         if engine.__dict__.get("_cityloop_checkpointer") is not None:
             return
-        database = engine.url.database or ""
-        checkpointer = cls(database)
+        checkpointer = cls(engine.url.database or "", write_lock(engine))
         engine.__dict__["_cityloop_checkpointer"] = checkpointer
         weakref.finalize(engine, checkpointer.stop.set)
         threading.Thread(target=checkpointer.run, name="sqlite-checkpoint", daemon=True).start()
@@ -123,16 +132,23 @@ class _Checkpointer:
                 isolation_level=None,
                 check_same_thread=False,
             )
+            conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error:
             return
         try:
             while not self.stop.wait(CHECKPOINT_SECONDS):
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoint(conn)
                 except sqlite3.Error:
-                    continue  # busy, or the file is gone: try again at the next tick
+                    continue  # the file is gone, or locked by another program: next tick
         finally:
             conn.close()
+
+    def checkpoint(self, conn: sqlite3.Connection) -> None:
+        _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames >= RESTART_FRAMES and self.lock is not None:
+            with self.lock:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
 
 def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
@@ -165,8 +181,11 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         def _on_begin(conn: Any) -> None:
             # On the driver's connection: a statement through SQLAlchemy's execution path
             # costs more than the BEGIN itself, and every unit of work runs one.
+            driver = conn.connection.driver_connection
+            if driver.in_transaction:  # the shared writer's unit of work began it already
+                return
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.connection.driver_connection.execute(_BEGIN[mode])
+            driver.execute(_BEGIN[mode])
 
         if parsed.database not in (None, "", ":memory:"):
             engine.__dict__["_cityloop_shares_writer"] = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 
@@ -60,6 +60,7 @@ class SqlUnitOfWork:
         self._sla_cache = sla_cache
         self.readonly = readonly
         self._conn: Connection | None = None
+        self._driver: Any = None  # the DB-API connection of the shared SQLite writer
         self._callbacks: list[Callable[[], None]] = []
         self._notices = notices
         self._lock = None if readonly else write_lock(engine)
@@ -86,15 +87,23 @@ class SqlUnitOfWork:
         try:
             if lock is not None and self._shared:
                 conn = writer_connection(self.engine)
+                driver = conn.connection.driver_connection
                 if conn.in_transaction():  # used outside a unit of work: never carry it on
                     conn.rollback()
+                if driver.in_transaction:  # type: ignore[union-attr]
+                    driver.rollback()  # type: ignore[union-attr]
+                # BEGIN on the driver: SQLAlchemy's transaction, if a statement through it
+                # needs one, joins this one (engine.py's begin hook sees it open).
+                driver.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+                self._driver = driver
             else:
                 conn = self.engine.connect()
                 if self._sqlite:
                     conn = conn.execution_options(
                         sqlite_begin="DEFERRED" if self.readonly else "IMMEDIATE"
                     )
-            conn.begin()
+                conn.begin()
+                self._driver = None
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -133,6 +142,8 @@ class SqlUnitOfWork:
                 try:
                     if conn.in_transaction():
                         conn.rollback()
+                    if shared and self._driver is not None and self._driver.in_transaction:
+                        self._driver.rollback()
                 except BaseException:
                     if shared:
                         close_writer(self.engine)  # a fresh one for the next transaction
@@ -156,11 +167,19 @@ class SqlUnitOfWork:
         return self._conn
 
     def commit(self) -> None:
-        self.connection.commit()
+        conn = self.connection
+        if self._driver is None or conn.in_transaction():
+            conn.commit()  # commits the driver's transaction too
+        else:
+            self._driver.commit()
         self._committed = True
 
     def rollback(self) -> None:
-        self.connection.rollback()
+        conn = self.connection
+        if conn.in_transaction():
+            conn.rollback()
+        if self._driver is not None and self._driver.in_transaction:
+            self._driver.rollback()
         self._committed = False
 
     def after_commit(self, callback: Callable[[], None]) -> None:

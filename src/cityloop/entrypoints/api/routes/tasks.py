@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from cityloop.entrypoints.api import schemas as out
 from cityloop.entrypoints.api.body import read_body
 from cityloop.entrypoints.api.deps import CtxDep, write
-from cityloop.entrypoints.api.routes.cases import MULTIPART_DOC, _with_stage
+from cityloop.entrypoints.api.routes.cases import MULTIPART_DOC, ChangeResponse, _with_stage
 from cityloop.services import cases as svc
 from cityloop.services.queries import cases as q
 
@@ -59,4 +59,4 @@ async def complete(
         comment=body.comment,
         attachments=photos,
     )
-    return JSONResponse(_with_stage(container, outcome, locale, actor, when))
+    return ChangeResponse(_with_stage(container, outcome, locale, actor, when))
