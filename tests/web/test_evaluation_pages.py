@@ -189,6 +189,9 @@ def test_subject_page_explains_the_score_with_trend_and_rank(web: Web, month: Mo
     assert len(trend["periods"]) == 12 and trend["periods"][-2:] == ["2026-10", "2026-11"]
     assert trend["scores"][-2:] == [None, 86.79] and trend["ranks"][-1] == 3
     assert f'href="/evaluation/department/{cgw}/drill/close_rate?{NOV}"' in page
+    # Each definition names the standard it follows, never a file the user does not have.
+    assert "<td>GB/T 30428.4, department evaluation</td>" in page
+    assert "standards.md" not in page
     # December: 100 (every round of December in time).
     dec = charts(ok(web.sign_in("leader", lang="en"),
                     f"/evaluation/department/{cgw}?period=2026-12"))["trend"]  # fmt: skip

@@ -274,3 +274,22 @@ def indicator_formula(indicator: Any, locale: str) -> str:
         return "".join(sign + gettext(by_id(name).label, locale) for sign, name in parts)
     except DomainError:  # a part that is a raw count, not an indicator (e.g. area_m2)
         return str(formula)
+
+
+# The basis of an indicator, by the clause of the project's reference its definition follows:
+# the standard (and its part) a person can look up, and the kind of evaluation.
+BASIS_LABELS: Mapping[str, str] = {
+    "§2": Msg("GB/T 30428.1, unit grids"),
+    "§5.4": Msg("GB/T 30428, workflow"),
+    "§7.2": Msg("GB/T 30428.4, count indicators"),
+    "§7.3": Msg("GB/T 30428.4, post evaluation"),
+    "§7.4": Msg("GB/T 30428.4, department evaluation"),
+    "§7.5": Msg("GB/T 30428.4, region evaluation"),
+    "§7.6": Msg("Centre statistics"),
+}
+
+
+def indicator_basis(indicator: Any, locale: str) -> str:
+    """Where an indicator's definition comes from, in ``locale`` (pages, API, exports)."""
+    label = BASIS_LABELS.get(indicator.reference)
+    return gettext(label, locale) if label is not None else str(indicator.reference)

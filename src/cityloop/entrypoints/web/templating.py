@@ -15,7 +15,13 @@ from cityloop.domain.sla.lights import Light
 from cityloop.domain.sla.stages import Stage
 from cityloop.domain.workflow import Action
 from cityloop.entrypoints.i18n import gettext
-from cityloop.entrypoints.presentation import colour, indicator_formula, label, mask_phone
+from cityloop.entrypoints.presentation import (
+    colour,
+    indicator_basis,
+    indicator_formula,
+    label,
+    mask_phone,
+)
 
 TEMPLATES = Path(str(resources.files("cityloop") / "entrypoints" / "web" / "templates"))
 
@@ -93,6 +99,7 @@ def render(
         mask=mask_phone,
         amount=amount,
         formula=lambda indicator: indicator_formula(indicator, locale),
+        basis=lambda indicator: indicator_basis(indicator, locale),
         lights=list(Light),
         action_label=_enum_label(Action, locale),
         role_label=_enum_label(Role, locale),

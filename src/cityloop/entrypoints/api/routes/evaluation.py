@@ -37,7 +37,7 @@ from cityloop.domain.sla.stages import Stage
 from cityloop.domain.workflow import Action
 from cityloop.entrypoints.api.deps import ActorDep, ContainerDep, LocaleDep, NowDep
 from cityloop.entrypoints.i18n import gettext, normalise
-from cityloop.entrypoints.presentation import indicator_formula, label
+from cityloop.entrypoints.presentation import indicator_basis, indicator_formula, label
 from cityloop.services import evaluation as svc
 from cityloop.services.queries import evaluation as q
 
@@ -319,7 +319,7 @@ def indicator_out(i: ind.Indicator, locale: str) -> IndicatorOut:
         unit=i.unit.value,
         better=i.better.value,
         formula=indicator_formula(i, locale),
-        reference=f"standards.md {i.reference}",
+        reference=indicator_basis(i, locale),
         numerator=i.numerator if i.unit is not ind.Unit.COUNT else None,
         denominator=i.denominator,
         items=i.items.value,
@@ -942,7 +942,7 @@ def build_document(
                         Cell(_t(i.label, locale)),
                         Cell(i.term),
                         Cell(indicator_formula(i, locale)),
-                        Cell(f"standards.md {i.reference}"),
+                        Cell(indicator_basis(i, locale)),
                     ]
                     for i in shown.values()
                 ],
