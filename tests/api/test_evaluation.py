@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from cityloop.adapters.evaluation.fonts import CANDIDATES
 from tests.api.conftest import Api
 from tests.conftest import at
 from tests.support.evaluation_fixture import Month, december, november
+from tests.support.fonts import cjk_font
 
 EN = {"Accept-Language": "en"}
 
@@ -232,12 +232,8 @@ def _font_cmap(path: str, family: str = "Noto Sans CJK SC") -> dict[int, int]:
     raise AssertionError("no format-12 cmap")
 
 
-FONT = next((p for p in CANDIDATES if Path(p).is_file()), None)
-
-
-@pytest.mark.skipif(FONT is None, reason="no CJK font installed (fonts-noto-cjk)")
 def test_exports_in_both_languages(api: Api, month: Month, tmp_path: Path) -> None:
-    assert FONT is not None
+    font = cjk_font()
     cgw_name = "东城区城市管理委员会"
     for lang, title in (("zh_CN", "综合评价"), ("en", "Comprehensive evaluation")):
         r = api.get(f"/evaluation/exports/department.xlsx?period=2026-11&lang={lang}", "leader")
@@ -268,7 +264,7 @@ def test_exports_in_both_languages(api: Api, month: Month, tmp_path: Path) -> No
         if lang == "zh_CN":
             assert "按期处置率" in text and "高发" in text
         # The glyphs drawn are the font's own glyphs for the characters extracted.
-        font_cmap = _font_cmap(FONT)
+        font_cmap = _font_cmap(font)
         drawn = dict(zip(gids, re.sub(r"\n", "", text), strict=False))
         for gid, ch in drawn.items():
             if gid and ch != "\ufffd":

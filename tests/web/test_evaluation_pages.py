@@ -12,14 +12,12 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from cityloop.adapters.db.models import T
-from cityloop.adapters.evaluation.fonts import CANDIDATES
 from cityloop.domain.evaluation import indicators as ind
 from cityloop.domain.evaluation.periods import parse_period
 from cityloop.domain.evaluation.subjects import SubjectKind
@@ -34,6 +32,7 @@ from cityloop.services.queries import evaluation as q
 from tests.conftest import at
 from tests.support.city import PASSWORD
 from tests.support.evaluation_fixture import G1, G2, G3, G4, G5, Month, december, november
+from tests.support.fonts import cjk_font
 from tests.web.conftest import Browser, Web
 
 NOV = "period=2026-11"
@@ -425,11 +424,8 @@ def test_scheme_versions_are_listed_read_only(web: Web, month: Month) -> None:
     assert "≥ 90" in page and "≥ 2001 → 100" in page
 
 
-FONT = next((p for p in CANDIDATES if Path(p).is_file()), None)
-
-
-@pytest.mark.skipif(FONT is None, reason="no CJK font installed (fonts-noto-cjk)")
 def test_pdf_export_link_works_with_the_page_session(web: Web, month: Month) -> None:
+    cjk_font()  # the PDF embeds it
     browser = web.sign_in("leader")
     page = ok(browser, f"/evaluation?{NOV}")
     link = re.search(r'href="(/api/v1/evaluation/exports/all\.pdf\?[^"]+)"', page)
