@@ -168,6 +168,9 @@ def test_the_history_is_made_by_the_services_and_reaches_every_branch(demo: Demo
     }
     sources = {str(r[0]) for r in _rows(demo, "SELECT DISTINCT source FROM cases")}
     assert len(sources) >= 5
+    # The history is folded into the evaluation facts: the first evaluation page folds nothing.
+    with demo.container.uow(readonly=True) as uow:
+        assert not uow.evaluation.facts_stale()
     # 20 days of history ending at NOW, and nothing in the future.
     first_at, last_at = _rows(demo, "SELECT min(reported_at), max(reported_at) FROM cases")[0]
     assert isinstance(first_at, int) and isinstance(last_at, int)

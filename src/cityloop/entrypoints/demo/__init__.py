@@ -13,6 +13,7 @@ from cityloop.domain.roles import SYSTEM_ACTOR
 from cityloop.entrypoints.demo import city as demo_city
 from cityloop.entrypoints.demo.history import DemoStats, History, supervise_overdue
 from cityloop.services.demo import mark_demo
+from cityloop.services.evaluation import refresh_facts
 from cityloop.services.queries.cases import count_by_state
 
 
@@ -59,6 +60,9 @@ def run(
     stats = history.run(now - timedelta(days=days), now, cases)
     say(f"{stats.reported} cases, {stats.actions} actions")
     supervise_overdue(container, city, now, rng)
+    # Fold the history into the evaluation facts now, so the first evaluation page opens at once.
+    refresh_facts(container.uow(readonly=True), container.uow(), now=now)
+    say("evaluation facts folded")
     mark_demo(container.uow(), seed=seed, actor=SYSTEM_ACTOR, now=now)
     states = count_by_state(container.uow(readonly=True), city.actor("leader"), now=now)
     return DemoReport(
