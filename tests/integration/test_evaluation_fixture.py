@@ -106,7 +106,9 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from cityloop.adapters.evaluation import store
 from cityloop.bootstrap import Container
 from cityloop.domain.errors import ValidationError
 from cityloop.domain.evaluation.periods import parse_period
@@ -298,6 +300,36 @@ def test_every_indicator_of_every_subject_matches_the_hand_count(
         ("assigned", 100), ("close_rate", Fraction(1100, 12)),
         ("on_time_rate", Fraction(1100, 14)), ("rework_rate", Fraction(1200, 14)),
     ]  # fmt: skip
+
+
+def test_a_history_folded_in_small_steps_counts_the_same(
+    container: Container, city: City, month: Month, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long history is folded a few timeline lines per transaction; a fold that stopped
+    after its first step goes on from there. The counts are those of one whole fold."""
+    december(month)
+    monkeypatch.setattr(store, "FOLD_EVENTS", 7)
+    with container.uow() as uow:  # one step only, as if the process stopped after it
+        first = uow.evaluation.refresh_facts(uow.sla.calendar().tz, NOW)
+        uow.commit()
+    with container.uow(readonly=True) as uow:
+        assert uow.evaluation.facts_stale()
+        assert store.read_state(uow.connection).last_event_id == 7
+    assert 0 < first <= 7
+    steps = []
+    original = store.refresh
+
+    def counted(*args: Any, **kwargs: Any) -> int:
+        steps.append(kwargs["max_events"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "refresh", counted)
+    check(reports(container, city), expected(city))
+    with container.engine.connect() as conn:
+        lines = conn.execute(text("SELECT count(*) FROM case_events")).scalar_one()
+    assert len(steps) >= (lines - 7) // 7 and set(steps) == {7}
+    with container.uow(readonly=True) as uow:
+        assert not uow.evaluation.facts_stale()
 
 
 def test_partitions_add_up(container: Container, city: City, month: Month) -> None:

@@ -41,17 +41,20 @@ def refresh_facts(reader: UnitOfWork, writer: UnitOfWork, *, now: datetime) -> i
     """Fold new case events into the evaluation facts; returns the cases refolded.
 
     ``reader`` only looks whether anything is new, so that a read costs no write lock;
-    ``writer`` (a writing unit of work) does the folding in one transaction.
+    ``writer`` (a writing unit of work) folds in steps, one transaction each, until nothing is
+    left: other writers get in between the steps of a long history, and each step advances
+    the folded position, so the loop ends.
     """
-    with reader:
-        stale = reader.evaluation.facts_stale()
-    if not stale:
-        return 0
-    with writer:
-        tz = writer.sla.calendar().tz
-        count = writer.evaluation.refresh_facts(tz, now)
-        writer.commit()
-    return count
+    total = 0
+    while True:
+        with reader:
+            stale = reader.evaluation.facts_stale()
+        if not stale:
+            return total
+        with writer:
+            tz = writer.sla.calendar().tz
+            total += writer.evaluation.refresh_facts(tz, now)
+            writer.commit()
 
 
 # -- freezing ---

@@ -779,7 +779,9 @@ class EvaluationRepository(Protocol):
         ...
 
     def refresh_facts(self, tz: Any, now: datetime) -> int:
-        """Fold new case events into the facts (needs a writing unit of work)."""
+        """Fold the next step of new case events into the facts (needs a writing unit of
+        work); returns the cases refolded. Call again, in a new transaction, while
+        ``facts_stale()``."""
         ...
 
     def facts(self) -> FactSource:

@@ -5,6 +5,8 @@
 timeline lines with an id above the last one folded in, plus — because PostgreSQL may commit
 a lower id after a higher one — every line dated within :data:`LATE_COMMIT` of the newest line
 seen. Folding a case again is harmless: its facts are recomputed from its whole timeline.
+A long history is folded :data:`FOLD_EVENTS` timeline lines per transaction, resuming where
+the last committed step ended.
 
 Refreshes are serialised by the state row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has
 one writer). A changed :data:`~cityloop.adapters.evaluation.columns.FORMAT` rebuilds all.
@@ -32,6 +34,9 @@ from cityloop.domain.evaluation.facts import CaseRecord
 
 LATE_COMMIT = timedelta(minutes=5)
 BATCH = 2_000
+# Timeline lines folded per transaction: a long history is folded in steps of a few seconds
+# each, so that writers get the lock between them.
+FOLD_EVENTS = 50_000
 
 blocks: Table = EvalFactBlockRow.__table__  # type: ignore[assignment]
 state: Table = EvalStateRow.__table__  # type: ignore[assignment]
@@ -65,9 +70,17 @@ def blocks_version(conn: Connection) -> tuple[str, int]:
     return (str(row.generation), int(row.blocks_version)) if row is not None else ("", 0)
 
 
-def refresh(conn: Connection, tz: tzinfo, *, now: datetime | None = None) -> int:
-    """Fold new timeline lines into the facts; returns how many cases were refolded."""
-    cases, events, _ = _tables(conn)
+def refresh(
+    conn: Connection, tz: tzinfo, *, now: datetime | None = None, max_events: int | None = None
+) -> int:
+    """Fold new timeline lines into the facts; returns how many cases were refolded.
+
+    With ``max_events``, only the cases of the next ``max_events`` timeline lines are folded
+    (each from its whole timeline) and the state moves on to the last of those lines: a long
+    history is folded in several transactions, and a fold that stops half-way goes on from
+    where its last transaction ended. Call again while :func:`stale`.
+    """
+    _, events, _ = _tables(conn)
     row = read_state(conn, lock=True)
     if row is None:
         conn.execute(
@@ -80,27 +93,32 @@ def refresh(conn: Connection, tz: tzinfo, *, now: datetime | None = None) -> int
             )
         )
         row = read_state(conn, lock=True)
-    newest = conn.execute(select(func.max(events.c.id), func.max(events.c.at))).first()
-    top_id = int(newest[0] or 0) if newest else 0
-    top_at = newest[1] if newest else None
-    rebuild = row.format != columns.FORMAT
-    if not rebuild and top_id <= row.last_event_id:
-        return 0
-    if rebuild:
+    if row.format != columns.FORMAT:  # rebuild: drop every block, fold from the first line
         conn.execute(delete(blocks))
-        changed = [r[0] for r in conn.execute(select(cases.c.id).order_by(cases.c.id))]
-    else:
-        condition = events.c.id > row.last_event_id
-        if row.last_event_at is not None:
-            condition = condition | (events.c.at >= row.last_event_at - LATE_COMMIT)
-        changed = sorted(
-            {
-                r[0]
-                for r in conn.execute(
-                    select(events.c.case_id).where(condition, events.c.id <= top_id).distinct()
-                )
-            }
+        conn.execute(
+            update(state)
+            .where(state.c.id == 1)
+            .values(format=columns.FORMAT, last_event_id=0, last_event_at=None)
         )
+        row = read_state(conn, lock=True)
+    top_id = int(conn.execute(select(func.max(events.c.id))).scalar() or 0)
+    if top_id <= row.last_event_id:
+        return 0
+    last_id = top_id if max_events is None else min(top_id, row.last_event_id + max_events)
+    condition = events.c.id > row.last_event_id
+    if row.last_event_at is not None:
+        condition = condition | (events.c.at >= row.last_event_at - LATE_COMMIT)
+    changed = sorted(
+        {
+            r[0]
+            for r in conn.execute(
+                select(events.c.case_id).where(condition, events.c.id <= last_id).distinct()
+            )
+        }
+    )
+    newest_at = conn.execute(
+        select(func.max(events.c.at)).where(events.c.id > row.last_event_id, events.c.id <= last_id)
+    ).scalar()
     by_block: dict[int, list[int]] = defaultdict(list)
     for case_id in changed:
         by_block[case_id // BLOCK].append(case_id)
@@ -108,13 +126,12 @@ def refresh(conn: Connection, tz: tzinfo, *, now: datetime | None = None) -> int
     for block_no, ids in sorted(by_block.items()):
         records = list(_records(conn, ids, tz))
         _write_block(conn, block_no, ids, records, version)
-    latest_at = max(filter(None, [row.last_event_at, top_at]), default=None)
+    latest_at = max(filter(None, [row.last_event_at, newest_at]), default=None)
     conn.execute(
         update(state)
         .where(state.c.id == 1)
         .values(
-            format=columns.FORMAT,
-            last_event_id=top_id,
+            last_event_id=last_id,
             last_event_at=latest_at,
             blocks_version=version if by_block else row.blocks_version,
             refreshed_at=now,

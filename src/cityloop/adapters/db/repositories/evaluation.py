@@ -87,7 +87,7 @@ class SqlEvaluationRepository:
         return store.stale(self.conn)
 
     def refresh_facts(self, tz: Any, now: datetime) -> int:
-        return store.refresh(self.conn, tz, now=now)
+        return store.refresh(self.conn, tz, now=now, max_events=store.FOLD_EVENTS)
 
     def facts(self) -> Engine:
         return cache_for(self.conn.engine).engine(self.conn)
