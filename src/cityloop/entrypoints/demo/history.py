@@ -201,6 +201,12 @@ class History:
         self.cache[outcome.case.id] = outcome.case
         return outcome
 
+    def act(self, fn: Any, now: datetime, case: Case, actor: Actor, **kwargs: Any) -> svc.Outcome:
+        """One action on ``case`` by ``actor`` at ``now``, with the version the simulation saw."""
+        return self.call(
+            fn, self.c.uow(), case.id, actor=actor, now=now, version=case.version, **kwargs
+        )
+
     def photo(self) -> list[NewAttachment]:
         return [self.rng.choice(self.photos)]
 
@@ -384,22 +390,13 @@ class History:
 
     def _review_self(self, now: datetime, case: Case, plan: Plan) -> None:
         if self.rng.random() < 0.9:
-            self.call(
-                svc.approve_self_handling,
-                self.c.uow(),
-                case.id,
-                actor=self._op(),
-                now=now,
-                version=case.version,
-            )
+            self.act(svc.approve_self_handling, now, case, self._op())
         else:
-            out = self.call(
+            out = self.act(
                 svc.reject_self_handling,
-                self.c.uow(),
-                case.id,
-                actor=self._op(),
-                now=now,
-                version=case.version,
+                now,
+                case,
+                self._op(),
                 reason="照片不能说明已处理",
             )
             plan.self_handled = False
@@ -408,13 +405,11 @@ class History:
     def _intake(self, now: datetime, case: Case, plan: Plan) -> None:
         op = self._op()
         if plan.merge_into is not None:
-            self.call(
+            self.act(
                 svc.merge_case,
-                self.c.uow(),
-                case.id,
-                actor=op,
-                now=now,
-                version=case.version,
+                now,
+                case,
+                op,
                 into_case_id=plan.merge_into,
                 comment="重复上报",
             )
@@ -426,24 +421,20 @@ class History:
             self.schedule(self.later(now, self.rng.uniform(8, 45)), case.id, "verify")
             return
         if plan.reject or case.verify_result == "not_found":
-            self.call(
+            self.act(
                 svc.reject_case,
-                self.c.uow(),
-                case.id,
-                actor=op,
-                now=now,
-                version=case.version,
+                now,
+                case,
+                op,
                 reason="经核实不属实或不属于城管范围",
             )
             return
         if plan.void:
-            self.call(
+            self.act(
                 svc.request_void,
-                self.c.uow(),
-                case.id,
-                actor=op,
-                now=now,
-                version=case.version,
+                now,
+                case,
+                op,
                 reason="上报信息有误",
             )
             self.schedule(self.later(now, self.rng.uniform(10, 60)), case.id, "void")
@@ -472,22 +463,13 @@ class History:
 
     def _void(self, now: datetime, case: Case, plan: Plan) -> None:
         if self.rng.random() < 0.8:
-            self.call(
-                svc.approve_void,
-                self.c.uow(),
-                case.id,
-                actor=self._lead(),
-                now=now,
-                version=case.version,
-            )
+            self.act(svc.approve_void, now, case, self._lead())
         else:
-            self.call(
+            self.act(
                 svc.reject_void,
-                self.c.uow(),
-                case.id,
-                actor=self._lead(),
-                now=now,
-                version=case.version,
+                now,
+                case,
+                self._lead(),
                 reason="信息有效，继续办理",
             )
             plan.void = False
@@ -497,25 +479,21 @@ class History:
         with self.c.uow(readonly=True) as uow:
             standards = uow.catalog.standards_for(case.category_id or 0)
         if not standards:
-            self.call(
+            self.act(
                 svc.reject_case,
-                self.c.uow(),
-                case.id,
-                actor=self._lead(),
-                now=now,
-                version=case.version,
+                now,
+                case,
+                self._lead(),
                 reason="无对应立案标准",
             )
             return
         weights = [3.0] + [1.0] * (len(standards) - 1)
         standard = self.rng.choices(standards, weights)[0]
-        self.call(
+        self.act(
             svc.file_case,
-            self.c.uow(),
-            case.id,
-            actor=self._lead(),
-            now=now,
-            version=case.version,
+            now,
+            case,
+            self._lead(),
             standard_id=standard.id,
             urgency="urgent" if plan.urgent else "normal",
         )
@@ -524,14 +502,7 @@ class History:
     def _dispatch(self, now: datetime, case: Case, plan: Plan) -> None:
         if case.state is CaseState.PENDING_DISPATCH and plan.two_level:
             plan.two_level = False
-            self.call(
-                svc.dispatch_to_district,
-                self.c.uow(),
-                case.id,
-                actor=self._dispatcher(),
-                now=now,
-                version=case.version,
-            )
+            self.act(svc.dispatch_to_district, now, case, self._dispatcher())
             self.schedule(self.later(now, self.rng.uniform(5, 30)), case.id, "dispatch")
             return
         actor = self.actor("dispatcher_dc") if case.sub_dispatched else self._dispatcher()
@@ -542,13 +513,11 @@ class History:
         if case.refusal_count or case.return_count:
             others = [p for p in proposals if p != department] or [self.city.departments["cgw"]]
             department = others[0]
-        self.call(
+        self.act(
             svc.dispatch_case,
-            self.c.uow(),
-            case.id,
-            actor=actor,
-            now=now,
-            version=case.version,
+            now,
+            case,
+            actor,
             department_id=department,
         )
         if plan.refuse and not case.refusal_count:
@@ -560,13 +529,11 @@ class History:
         if case.refuse_until is not None and now > case.refuse_until:
             self.schedule(now, case.id, "sign")
             return
-        self.call(
+        self.act(
             svc.refuse_case,
-            self.c.uow(),
-            case.id,
-            actor=self._handler_of(case),
-            now=now,
-            version=case.version,
+            now,
+            case,
+            self._handler_of(case),
             reason="不属于本单位职责范围",
         )
         self.schedule(self.later(now, self.rng.uniform(5, 40)), case.id, "dispatch")
@@ -584,14 +551,7 @@ class History:
         return self.later(now, minutes)
 
     def _sign(self, now: datetime, case: Case, plan: Plan) -> None:
-        out = self.call(
-            svc.sign_case,
-            self.c.uow(),
-            case.id,
-            actor=self._handler_of(case),
-            now=now,
-            version=case.version,
-        )
+        out = self.act(svc.sign_case, now, case, self._handler_of(case))
         if plan.return_ and not case.return_count:
             self.schedule(self._after(now, out.case, 0.1), case.id, "ask_return")
         elif plan.suspension:
@@ -602,36 +562,25 @@ class History:
             self.schedule(self._after(now, out.case, plan.speed), case.id, "feedback")
 
     def _ask_return(self, now: datetime, case: Case, plan: Plan) -> None:
-        self.call(
+        self.act(
             svc.request_return,
-            self.c.uow(),
-            case.id,
-            actor=self._handler_of(case),
-            now=now,
-            version=case.version,
+            now,
+            case,
+            self._handler_of(case),
             reason="该问题属于其他部门职责",
         )
         self.schedule(self.later(now, self.rng.uniform(10, 90)), case.id, "decide_return")
 
     def _decide_return(self, now: datetime, case: Case, plan: Plan) -> None:
         if self.rng.random() < 0.7:
-            self.call(
-                svc.approve_return,
-                self.c.uow(),
-                case.id,
-                actor=self._dispatcher(),
-                now=now,
-                version=case.version,
-            )
+            self.act(svc.approve_return, now, case, self._dispatcher())
             self.schedule(self.later(now, self.rng.uniform(5, 30)), case.id, "dispatch")
         else:
-            out = self.call(
+            out = self.act(
                 svc.reject_return,
-                self.c.uow(),
-                case.id,
-                actor=self._dispatcher(),
-                now=now,
-                version=case.version,
+                now,
+                case,
+                self._dispatcher(),
                 reason="职责明确，请继续处置",
             )
             self.schedule(self._after(now, out.case, plan.speed), case.id, "feedback")
@@ -640,48 +589,35 @@ class History:
         if case.overdue_at(now):
             self.schedule(now, case.id, "feedback")
             return
-        self.call(
+        self.act(
             svc.request_extension,
-            self.c.uow(),
-            case.id,
-            actor=self._handler_of(case),
-            now=now,
-            version=case.version,
+            now,
+            case,
+            self._handler_of(case),
             reason="需协调多个产权单位，申请延期",
         )
         self.schedule(self.later(now, self.rng.uniform(10, 120)), case.id, "decide_extension")
 
     def _decide_extension(self, now: datetime, case: Case, plan: Plan) -> None:
         if self.rng.random() < 0.8:
-            out = self.call(
-                svc.approve_extension,
-                self.c.uow(),
-                case.id,
-                actor=self._dispatcher(),
-                now=now,
-                version=case.version,
-            )
+            out = self.act(svc.approve_extension, now, case, self._dispatcher())
         else:
-            out = self.call(
+            out = self.act(
                 svc.reject_extension,
-                self.c.uow(),
-                case.id,
-                actor=self._dispatcher(),
-                now=now,
-                version=case.version,
+                now,
+                case,
+                self._dispatcher(),
                 reason="时限充足",
             )
         self.schedule(self._after(now, out.case, max(plan.speed, 0.8)), case.id, "feedback")
 
     def _ask_suspension(self, now: datetime, case: Case, plan: Plan) -> None:
         until = now + timedelta(days=self.rng.randint(5, 60))
-        self.call(
+        self.act(
             svc.request_suspension,
-            self.c.uow(),
-            case.id,
-            actor=self._handler_of(case),
-            now=now,
-            version=case.version,
+            now,
+            case,
+            self._handler_of(case),
             reason="需等待资金或季节条件",
             until=until,
         )
@@ -689,24 +625,15 @@ class History:
 
     def _decide_suspension(self, now: datetime, case: Case, plan: Plan) -> None:
         if self.rng.random() < 0.85:
-            self.call(
-                svc.approve_suspension,
-                self.c.uow(),
-                case.id,
-                actor=self._dispatcher(),
-                now=now,
-                version=case.version,
-            )
+            self.act(svc.approve_suspension, now, case, self._dispatcher())
             assert case.suspend_until is not None
             self.schedule(case.suspend_until + timedelta(hours=2), case.id, "after_resume")
         else:
-            out = self.call(
+            out = self.act(
                 svc.reject_suspension,
-                self.c.uow(),
-                case.id,
-                actor=self._dispatcher(),
-                now=now,
-                version=case.version,
+                now,
+                case,
+                self._dispatcher(),
                 reason="应尽快处置",
             )
             self.schedule(self._after(now, out.case, plan.speed), case.id, "feedback")
@@ -718,27 +645,18 @@ class History:
     def _feedback(self, now: datetime, case: Case, plan: Plan) -> None:
         if case.state is not CaseState.HANDLING:
             return
-        self.call(
+        self.act(
             svc.feedback_case,
-            self.c.uow(),
-            case.id,
-            actor=self._handler_of(case),
-            now=now,
-            version=case.version,
+            now,
+            case,
+            self._handler_of(case),
             comment="已按要求处置完毕",
             attachments=self.photo(),
         )
         self.schedule(self.later(now, self.rng.uniform(5, 40)), case.id, "request_check")
 
     def _request_check(self, now: datetime, case: Case, plan: Plan) -> None:
-        self.call(
-            svc.request_check,
-            self.c.uow(),
-            case.id,
-            actor=self._op(),
-            now=now,
-            version=case.version,
-        )
+        self.act(svc.request_check, now, case, self._op())
         self.schedule(self.later(now, self.rng.uniform(10, 80)), case.id, "check")
 
     def _check(self, now: datetime, case: Case, plan: Plan) -> None:
@@ -761,13 +679,11 @@ class History:
         )
 
     def _rework(self, now: datetime, case: Case, plan: Plan) -> None:
-        out = self.call(
+        out = self.act(
             svc.rework_case,
-            self.c.uow(),
-            case.id,
-            actor=self._lead(),
-            now=now,
-            version=case.version,
+            now,
+            case,
+            self._lead(),
             reason="核查未通过，请重新处置",
         )
         self.schedule(self.later_working(now, self.rng.uniform(10, 90)), out.case.id, "sign")
@@ -781,13 +697,11 @@ class History:
 
     def _callback(self, now: datetime, case: Case, plan: Plan) -> None:
         satisfaction = self.rng.choices([1, 2, 3, 4, 5], [45, 35, 10, 7, 3])[0]
-        self.call(
+        self.act(
             svc.callback_case,
-            self.c.uow(),
-            case.id,
-            actor=self._op(),
-            now=now,
-            version=case.version,
+            now,
+            case,
+            self._op(),
             satisfaction=satisfaction,
             comment="电话回访",
         )
