@@ -28,10 +28,11 @@ from cityloop.entrypoints.api.routes import (
     map,
     tasks,
 )
+from cityloop.entrypoints.api.schemas import API
+from cityloop.entrypoints.routing import add_routes
 from cityloop.entrypoints.web.install import install as install_pages
 from cityloop.services.demo import demo_marker
 
-API = "/api/v1"
 STATIC = Path(str(resources.files("cityloop") / "entrypoints" / "web" / "static"))
 
 DESCRIPTION = """
@@ -81,8 +82,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         map.router,
         evaluation.router,
     ]
-    for router in routers:
-        app.include_router(router, prefix=API)
+    add_routes(app, routers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def openapi() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cityloop.entrypoints.routing import add_routes
 from cityloop.entrypoints.web.context import LoginRequired, locale_of, login_redirect, session_of
 from cityloop.entrypoints.web.routes import ROUTERS
 from cityloop.entrypoints.web.session import Signer, load_secret
@@ -55,5 +56,4 @@ def install(app: FastAPI) -> None:
     def favicon() -> Response:
         return RedirectResponse("/static/favicon.svg", status_code=301)
 
-    for router in ROUTERS:
-        app.include_router(router)
+    add_routes(app, ROUTERS)

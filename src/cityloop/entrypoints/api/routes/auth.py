@@ -14,7 +14,7 @@ from cityloop.entrypoints.api.deps import ContainerDep, CtxDep, NowDep
 from cityloop.entrypoints.presentation import label
 from cityloop.services import auth as svc
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(prefix=out.API, tags=["auth"])
 
 
 @router.post("/auth/token", response_model=out.TokenOut, summary="Sign in for a bearer token")

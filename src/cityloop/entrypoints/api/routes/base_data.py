@@ -30,11 +30,12 @@ from cityloop.domain.geo import parse_crs
 from cityloop.domain.roles import Actor, Role
 from cityloop.entrypoints.api.deps import ActorDep, ContainerDep, LocaleDep, NowDep
 from cityloop.entrypoints.api.errors import error_response
+from cityloop.entrypoints.api.schemas import API
 from cityloop.entrypoints.i18n import gettext
 from cityloop.entrypoints.presentation import error_message
 from cityloop.services import base_data as svc
 
-router = APIRouter(prefix="/base-data", tags=["base data"])
+router = APIRouter(prefix=f"{API}/base-data", tags=["base data"])
 
 MAX_IMPORT_MB = 200
 REJECTED = Msg("The file has {count} problems; nothing was imported")

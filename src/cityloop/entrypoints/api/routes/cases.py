@@ -25,7 +25,7 @@ from cityloop.services import cases as svc
 from cityloop.services.cases import NewAttachment, NewReport, Outcome
 from cityloop.services.queries import cases as q
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = APIRouter(prefix=f"{out.API}/cases", tags=["cases"])
 
 MULTIPART_DOC = {
     "requestBody": {

@@ -36,12 +36,13 @@ from cityloop.domain.roles import Actor
 from cityloop.domain.sla.stages import Stage
 from cityloop.domain.workflow import Action
 from cityloop.entrypoints.api.deps import ActorDep, ContainerDep, LocaleDep, NowDep
+from cityloop.entrypoints.api.schemas import API
 from cityloop.entrypoints.i18n import gettext, normalise
 from cityloop.entrypoints.presentation import indicator_basis, indicator_formula, label
 from cityloop.services import evaluation as svc
 from cityloop.services.queries import evaluation as q
 
-router = APIRouter(prefix="/evaluation", tags=["evaluation"])
+router = APIRouter(prefix=f"{API}/evaluation", tags=["evaluation"])
 BASE = "/api/v1/evaluation"
 
 STEP_LABELS = {

@@ -19,9 +19,10 @@ from cityloop.domain.errors import ValidationError
 from cityloop.domain.geo import Crs, parse_crs
 from cityloop.domain.regions import GridHit
 from cityloop.entrypoints.api.deps import ActorDep, ContainerDep
+from cityloop.entrypoints.api.schemas import API
 from cityloop.services import geocoding as svc
 
-router = APIRouter(prefix="/geocode", tags=["geocoding"])
+router = APIRouter(prefix=f"{API}/geocode", tags=["geocoding"])
 
 CrsQuery = Annotated[
     str,

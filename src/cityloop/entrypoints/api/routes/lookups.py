@@ -17,7 +17,7 @@ from cityloop.entrypoints.api.routes.geocoding import to_wgs84
 from cityloop.entrypoints.presentation import label
 from cityloop.services.queries import lookups as q
 
-router = APIRouter(tags=["lookups"])
+router = APIRouter(prefix=out.API, tags=["lookups"])
 
 
 class DepartmentOut(BaseModel):

@@ -27,6 +27,7 @@ from cityloop.domain.geo import Crs, parse_crs
 from cityloop.domain.regions import RegionLevel
 from cityloop.entrypoints.api.deps import ActorDep, ContainerDep
 from cityloop.entrypoints.api.routes.geocoding import to_wgs84
+from cityloop.entrypoints.api.schemas import API
 from cityloop.services.queries import map_layers as q
 from cityloop.services.queries.map_model import (
     DEFAULT_POINT_LIMIT,
@@ -37,7 +38,7 @@ from cityloop.services.queries.map_model import (
     CaseLayerMode,
 )
 
-router = APIRouter(prefix="/map", tags=["map"])
+router = APIRouter(prefix=f"{API}/map", tags=["map"])
 
 BBoxQuery = Annotated[
     str,

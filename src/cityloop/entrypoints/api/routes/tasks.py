@@ -12,7 +12,7 @@ from cityloop.entrypoints.api.routes.cases import MULTIPART_DOC, ChangeResponse,
 from cityloop.services import cases as svc
 from cityloop.services.queries import cases as q
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix=f"{out.API}/tasks", tags=["tasks"])
 
 
 @router.get("", response_model=list[out.TaskItemOut], summary="My open tasks")

@@ -22,6 +22,6 @@ ROUTERS: list[APIRouter] = [
     events.router,
     search.router,
     report.router,
-    evaluation.router,
+    *evaluation.ROUTERS,
     *admin.routers(),
 ]

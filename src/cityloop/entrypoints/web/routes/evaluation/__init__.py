@@ -10,8 +10,4 @@ from fastapi import APIRouter
 
 from cityloop.entrypoints.web.routes.evaluation import centre, publish, reports, subject
 
-router = APIRouter(include_in_schema=False)
-router.include_router(centre.router)
-router.include_router(publish.router)
-router.include_router(reports.router)
-router.include_router(subject.router)
+ROUTERS: list[APIRouter] = [centre.router, publish.router, reports.router, subject.router]
