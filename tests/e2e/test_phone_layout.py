@@ -1,0 +1,75 @@
+"""On a phone's width (390 CSS pixels) the pages fit the screen: the navigation is a row under
+the top bar, the page itself never scrolls sideways, and a case can still be opened."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cityloop.domain.case import CaseState
+from tests.e2e.conftest import Server
+from tests.support.flow import Flow
+from tests.support.states import drive
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _fits(page: Any) -> None:
+    """Nothing but a wide table (which scrolls sideways in its panel) or a map runs past the
+    right edge of the screen."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+    beyond = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+          .filter(e => !e.closest('table, .leaflet-container'))
+          .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+          .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''))"""
+    )
+    assert beyond == [], beyond
+
+
+def test_pages_fit_a_phone_and_the_navigation_sits_above_the_page(
+    server: Server, people: Any
+) -> None:
+    flow = Flow(server.container, server.city)
+    case = drive(flow, CaseState.PENDING_DISPATCH, datetime.now(UTC) - timedelta(minutes=10))
+    dispatcher = people("dispatcher", **PHONE)
+    dispatcher.sign_in()
+    page = dispatcher.page
+    nav = page.locator("nav.side").bounding_box()
+    main = page.locator("main").bounding_box()
+    assert nav is not None and main is not None
+    assert nav["y"] + nav["height"] <= main["y"] + 1  # a row above, not a column beside
+    assert main["width"] >= PHONE["width"] - 2  # the page has the whole width
+    _fits(page)
+    for path, name in [("/search", "search"), (f"/cases/{case.number}", "case")]:
+        dispatcher.open(path, name)
+        _fits(page)
+    # The queue's row still opens the case from the phone.
+    dispatcher.open("/work", "queue")
+    page.locator(f"#queue-rows tr[data-number='{case.number}'] a").first.click()
+    page.wait_for_url(f"**/cases/{case.number}")
+    assert page.locator(".case-head .number").inner_text() == case.number
+
+
+def test_the_desk_layout_keeps_the_navigation_beside_the_page(server: Server, people: Any) -> None:
+    dispatcher = people("dispatcher")
+    dispatcher.sign_in()
+    nav = dispatcher.page.locator("nav.side").bounding_box()
+    main = dispatcher.page.locator("main").bounding_box()
+    assert nav is not None and main is not None
+    assert nav["x"] + nav["width"] <= main["x"] + 1
+    assert abs(nav["y"] - main["y"]) <= 1
+
+
+def test_the_leaders_and_the_administrators_pages_fit_a_phone(server: Server, people: Any) -> None:
+    leader = people("leader", **PHONE)
+    leader.sign_in()
+    for path in ["/evaluation", "/evaluation/hotspots", "/evaluation/department"]:
+        leader.open(path, path.strip("/").replace("/", "-"))
+        _fits(leader.page)
+    admin = people("admin", **PHONE)
+    admin.sign_in()
+    for path in ["/admin", "/admin/calendar", "/admin/users", "/admin/dispatch-rules"]:
+        admin.open(path, path.strip("/").replace("/", "-"))
+        _fits(admin.page)
