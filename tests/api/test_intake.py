@@ -172,7 +172,12 @@ def test_bad_reports_get_422_with_a_localized_message(api: Api) -> None:
         assert response.json()["message"]
     missing = api.post("/cases", "inspector1", json=cases[5][0]).json()
     assert missing["details"]["fields"][0]["field"] == "category_code"
+    assert missing["details"]["fields"][0]["message"] == "此项必填"
     assert missing["message"] == "请求中有字段缺失或无效"
+    extra = api.post("/cases", "inspector1", json=cases[6][0], headers={"Accept-Language": "en"})
+    assert extra.json()["details"]["fields"] == [
+        {"field": "color", "message": "Is not a field of this request", "type": "extra_forbidden"}
+    ]
     text = api.post("/cases", "inspector1", content=b"x=1", headers={"Content-Type": "text/plain"})
     assert text.status_code == 415 and text.json()["code"] == "content_type_unsupported"
     bad_json = api.post(

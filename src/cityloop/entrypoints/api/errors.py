@@ -3,7 +3,7 @@ language (``Accept-Language``: zh-CN by default, en)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -38,6 +38,61 @@ _HTTP_CODES = {
 }
 _FALLBACK = Msg("The request failed")
 _INVALID_FIELDS = Msg("Some fields of the request are missing or invalid")
+
+# The field messages of a 422, by the validator's error type; a type not listed keeps the
+# validator's own (English) text.
+_DATETIME = Msg("Must be a date and time such as 2026-11-26T09:30:00+08:00")
+_DATE = Msg("Must be a date such as 2026-11-26")
+_WHOLE = Msg("Must be a whole number")
+_NUMBER = Msg("Must be a number")
+_OBJECT = Msg("Must be an object")
+_FIELD_MESSAGES: dict[str, str] = {
+    "missing": Msg("This field is required"),
+    "string_type": Msg("Must be text"),
+    "int_type": _WHOLE,
+    "int_parsing": _WHOLE,
+    "int_from_float": _WHOLE,
+    "float_type": _NUMBER,
+    "float_parsing": _NUMBER,
+    "finite_number": _NUMBER,
+    "bool_type": Msg("Must be true or false"),
+    "bool_parsing": Msg("Must be true or false"),
+    "string_too_short": Msg("Must have at least {min_length} characters"),
+    "string_too_long": Msg("May have at most {max_length} characters"),
+    "too_short": Msg("Must have at least {min_length} items"),
+    "too_long": Msg("May have at most {max_length} items"),
+    "greater_than": Msg("Must be greater than {gt}"),
+    "greater_than_equal": Msg("Must be at least {ge}"),
+    "less_than": Msg("Must be less than {lt}"),
+    "less_than_equal": Msg("Must be at most {le}"),
+    "enum": Msg("Must be one of {expected}"),
+    "literal_error": Msg("Must be one of {expected}"),
+    "datetime_type": _DATETIME,
+    "datetime_parsing": _DATETIME,
+    "datetime_from_date_parsing": _DATETIME,
+    "date_type": _DATE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "timezone_aware": Msg("Must include a time zone"),
+    "extra_forbidden": Msg("Is not a field of this request"),
+    "list_type": Msg("Must be a list"),
+    "dict_type": _OBJECT,
+    "model_type": _OBJECT,
+    "model_attributes_type": _OBJECT,
+    "json_invalid": Msg("Is not valid JSON"),
+}
+
+
+def field_message(error: Mapping[str, Any], locale: str) -> str:
+    """One field error of a request validation, in ``locale``."""
+    template = _FIELD_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        return str(error.get("msg", ""))
+    params = {str(k): v for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return gettext(template, locale).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return str(error.get("msg", ""))
 
 
 def _jsonable(value: Any) -> Any:
@@ -101,7 +156,7 @@ def install(app: FastAPI) -> None:
         fields = [
             {
                 "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                "message": err.get("msg", ""),
+                "message": field_message(err, locale),
                 "type": err.get("type", ""),
             }
             for err in exc.errors()
