@@ -4,8 +4,15 @@ Reports arrive as a Poisson process whose rate follows the hour of the day and t
 week; each report draws a plan (verify or not, void, merge, refuse, return, extension,
 suspension, rework, overdue, call-back …) and then moves through the services step by step,
 every step at its simulated time. Nothing is inserted behind the services' back. Whatever is
-still under way when the clock reaches "now" stays in its state, so the demo holds cases in
-every state, some of them overdue.
+still under way when the clock reaches "now" stays in its state, some of it overdue.
+
+A district with fifty reports a day has only a case or two in each short stage at any moment,
+often none. So that every role finds work waiting when the demo opens, the latest reports are
+steered through one state each (待立案, 核查中, 延期待审批 …), the newest through the centre's,
+older ones through the departments' and the inspectors'. A case that reached its state within
+its own few hours (or, for the later states, a day or so) before "now" is *held* there: nobody
+takes the next step; so is the first steered case to reach each state, however early, so
+that no state is left empty. Every step up to the held state is a real service call.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from cityloop.bootstrap import Container
 from cityloop.domain.case import Case, CaseState, Source, TaskKind
 from cityloop.domain.codes import ClassKind, Edition
 from cityloop.domain.errors import DomainError
-from cityloop.domain.roles import SYSTEM_ACTOR, Actor
+from cityloop.domain.roles import SYSTEM_ACTOR, Actor, Role
 from cityloop.domain.sla.units import Clock
 from cityloop.entrypoints.demo.city import DemoCity, communities, streets
 from cityloop.services import cases as svc
@@ -126,6 +133,55 @@ class Plan:
     speed: float = 0.4  # share of the disposal limit the department takes
     callback: bool = False
     urgent: bool = False
+    hold: CaseState | None = None  # the state the case may be left waiting in …
+    hold_share: float = 0.0  # … if its stage clock has run at most this share of the limit
+    hold_for: timedelta = timedelta(0)  # … or, with no stage clock, it got there this recently
+
+
+# The states a held case waits in: the centre's (for the newest reports) and the later ones.
+# (已合并 among them: that report duplicates the newest open case and is merged into it.)
+HOLD_EARLY = (
+    CaseState.REPORTED, CaseState.VERIFYING, CaseState.VERIFIED, CaseState.SELF_HANDLED,
+    CaseState.PENDING_FILING, CaseState.VOID_REQUESTED, CaseState.PENDING_DISPATCH,
+    CaseState.PENDING_SUB_DISPATCH, CaseState.DISPATCHED, CaseState.MERGED,
+)  # fmt: skip
+HOLD_LATER = (
+    CaseState.HANDLING, CaseState.RETURN_REQUESTED, CaseState.EXTENSION_REQUESTED,
+    CaseState.SUSPENSION_REQUESTED, CaseState.HANDLED, CaseState.CHECKING,
+    CaseState.CHECK_FAILED, CaseState.PENDING_CLOSE,
+)  # fmt: skip
+# The newest HOLD_EARLY_REPORTS reports aim at HOLD_EARLY in turn, the ones before them back
+# to the HOLD_LATER_REPORTS-th newest at HOLD_LATER. A case waits in its state only if it got
+# there recently enough (its stage clock has run less than its hold_share of the limit, or with
+# no stage clock less than its hold_for), else it goes on as usual: queues then hold fresh work
+# beside late work, green lights beside yellow and red ones.
+HOLD_EARLY_REPORTS = 4 * len(HOLD_EARLY)
+HOLD_LATER_REPORTS = HOLD_EARLY_REPORTS + 20 * len(HOLD_LATER)
+HOLD_WAIT_HOURS = {"early": (0.05, 1.0), "later": (0.2, 8.0)}
+HOLD_SHARE = (0.05, 1.4)
+SELF_HANDLING_CLASSES = ("06010", "07001", "09010", "09011", "06007", "09005")
+
+
+def steer(plan: Plan, hold: CaseState, rng: random.Random) -> None:
+    """Set ``plan`` so that the case passes through ``hold`` and may wait there."""
+    plan.hold = hold
+    low, high = HOLD_WAIT_HOURS["early" if hold in HOLD_EARLY else "later"]
+    plan.hold_for = timedelta(hours=rng.uniform(low, high))
+    plan.hold_share = rng.uniform(*HOLD_SHARE)
+    plan.verify = hold in (CaseState.VERIFYING, CaseState.VERIFIED) or (
+        plan.verify and hold is not CaseState.REPORTED
+    )
+    plan.verify_fails = plan.reject = plan.stuck = plan.refuse = False
+    plan.merge_into = None
+    plan.self_handled = hold is CaseState.SELF_HANDLED
+    plan.void = hold is CaseState.VOID_REQUESTED
+    plan.two_level = hold is CaseState.PENDING_SUB_DISPATCH
+    plan.return_ = hold is CaseState.RETURN_REQUESTED
+    plan.extension = hold is CaseState.EXTENSION_REQUESTED
+    plan.suspension = hold is CaseState.SUSPENSION_REQUESTED
+    plan.reworks = 1 if hold is CaseState.CHECK_FAILED else 0
+    if plan.extension:  # asked for while time is left
+        plan.speed = min(plan.speed, 0.5)
 
 
 @dataclass(order=True)
@@ -152,7 +208,8 @@ class History:
         self.queue: list[_Step] = []
         self.seq = itertools.count()
         self.plans: dict[int, Plan] = {}
-        self.open_cases: list[tuple[int, str, str, datetime]] = []  # id, class, street, at
+        # id, class, street, at, lon, lat
+        self.open_cases: list[tuple[int, str, str, datetime, float, float]] = []
         self.photos = _photo_bank(self.rng)
         self.stats = DemoStats()
         self.street_names = dict(streets())
@@ -168,6 +225,12 @@ class History:
         self.events = {k: v for k, v in EVENTS.items() if k in covered}
         self.components = [c for c in city.components if c[1] in covered]
         self.cache: dict[int, Case] = {}
+        self.holds: dict[int, CaseState] = {}  # report step seq → the state it aims at
+        self.waiting: set[CaseState] = set()  # states a held case already waits in
+        # The inspector the sign-in page and `make run` show (the first by user name): the
+        # operator sends the held cases' verify and check tasks to them, so that login has
+        # tasks waiting.
+        self.on_duty = min(n for n, u in city.users.items() if u[1] is Role.INSPECTOR)
 
     # -- helpers ---
 
@@ -235,11 +298,24 @@ class History:
                 return k
             k += 1
 
-    def _report(self, now: datetime) -> None:
+    def _report(self, now: datetime, hold: CaseState | None = None) -> None:
         rng = self.rng
         source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
+        if hold is CaseState.SELF_HANDLED:
+            source = Source.INSPECTOR
         component = None
-        if rng.random() < 0.3 and self.components:
+        duplicate = self._duplicate_of() if hold is CaseState.MERGED else None
+        if duplicate is not None:
+            _id, category, lon, lat = duplicate
+            texts = self.events[category][1] if category in self.events else None
+            description = rng.choice(texts or ANOMALY_TEXT.get(category, ["部件损坏"]))
+            lon, lat = lon + rng.uniform(-0.0001, 0.0001), lat + rng.uniform(-0.0001, 0.0001)
+        elif hold is CaseState.SELF_HANDLED:
+            category = rng.choice([c for c in SELF_HANDLING_CLASSES if c in self.events])
+            description = rng.choice(self.events[category][1])
+            _grid_code, lon, lat = rng.choice(self.city.grids)
+            lon, lat = lon + rng.uniform(-0.0003, 0.0003), lat + rng.uniform(-0.0003, 0.0003)
+        elif rng.random() < 0.3 and self.components:
             component = rng.choice(self.components)
             _code, class_code, lon, lat = component
             description = rng.choice(ANOMALY_TEXT.get(class_code, ["部件损坏"]))
@@ -278,15 +354,15 @@ class History:
         )
         if plan.reworks and rng.random() < 0.15:
             plan.reworks = 2
-        if (
-            source is Source.INSPECTOR
-            and category in ("06010", "07001", "09010", "09011", "06007", "09005")
-            and rng.random() < 0.12
-        ):
+        if source is Source.INSPECTOR and category in SELF_HANDLING_CLASSES and rng.random() < 0.12:
             plan.self_handled = True
+        if hold is not None:
+            steer(plan, hold, rng)
+        if duplicate is not None:
+            plan.merge_into = duplicate[0]
         # a duplicate of a recent open report of the same class in the same street
-        if rng.random() < 0.03:
-            for case_id, cls, st, at in reversed(self.open_cases[-60:]):
+        if hold is None and rng.random() < 0.03:
+            for case_id, cls, st, at, _lon, _lat in reversed(self.open_cases[-60:]):
                 if cls == category and st == grid_hit.street_code and now - at < timedelta(days=2):
                     plan.merge_into = case_id
                     break
@@ -319,11 +395,25 @@ class History:
         self.stats.reported += 1
         case = out.case
         self.plans[case.id] = plan
-        self.open_cases.append((case.id, category, grid_hit.street_code, now))
+        self.open_cases.append((case.id, category, grid_hit.street_code, now, lon, lat))
         if plan.self_handled:
             self.schedule(self.later(now, self.rng.uniform(5, 40)), case.id, "review_self")
         else:
             self.schedule(self.later(now, self.rng.uniform(2, 25)), case.id, "intake")
+
+    def _still_open(self, case_id: int) -> bool:
+        with self.c.uow(readonly=True) as uow:
+            case = uow.cases.get(case_id)
+        return case is not None and not case.state.terminal
+
+    def _duplicate_of(self) -> tuple[int, str, float, float] | None:
+        """The newest report still open (id, class, position), for a report repeating it."""
+        with self.c.uow(readonly=True) as uow:
+            for case_id, category, _street, _at, lon, lat in reversed(self.open_cases[-30:]):
+                case = uow.cases.get(case_id)
+                if case is not None and not case.state.terminal:
+                    return case_id, category, lon, lat
+        return None
 
     def _reporter(self, source: Source, street: str) -> Actor:
         if source is Source.INSPECTOR:
@@ -344,8 +434,33 @@ class History:
 
     # -- the steps ---
 
+    def choose_holds(self) -> None:
+        """Which of the latest reports are held, and in which state (see the module's text)."""
+        latest = sorted((s for s in self.queue if s.kind == "report"), reverse=True)
+        for rank, step in enumerate(latest[:HOLD_LATER_REPORTS]):
+            states = HOLD_EARLY if rank < HOLD_EARLY_REPORTS else HOLD_LATER
+            self.holds[step.seq] = states[rank % len(states)]
+
+    def held(self, step: _Step, end: datetime) -> bool:
+        """Whether ``step`` is one nobody takes: its case waits in its plan's held state."""
+        plan = self.plans.get(step.case_id)
+        if plan is None or plan.hold is None:
+            return False
+        case = self.get(step.case_id)
+        self.cache[case.id] = case
+        if case.state is not plan.hold:
+            return False
+        if plan.hold not in self.waiting:  # the first to get there waits, however early
+            self.waiting.add(plan.hold)
+            return True
+        started, deadline = case.stage_started_at, case.stage_deadline
+        if started is not None and deadline is not None:
+            return end - started <= (deadline - started) * plan.hold_share
+        return (case.updated_at or step.at) >= end - plan.hold_for
+
     def run(self, start: datetime, end: datetime, total: int) -> DemoStats:
         self.arrivals(start, end, total)
+        self.choose_holds()
         hour = start
         while self.queue:
             step = heapq.heappop(self.queue)
@@ -357,9 +472,11 @@ class History:
                 ):
                     self.cache[resumed.case.id] = resumed.case
                 hour += timedelta(hours=1)
+            if step.kind != "report" and self.held(step, end):
+                continue
             try:
                 if step.kind == "report":
-                    self._report(step.at)
+                    self._report(step.at, self.holds.get(step.seq))
                 else:
                     getattr(self, f"_{step.kind}")(
                         step.at, self.get(step.case_id), self.plans[step.case_id]
@@ -404,7 +521,7 @@ class History:
 
     def _intake(self, now: datetime, case: Case, plan: Plan) -> None:
         op = self._op()
-        if plan.merge_into is not None:
+        if plan.merge_into is not None and self._still_open(plan.merge_into):
             self.act(
                 svc.merge_case,
                 now,
@@ -414,10 +531,9 @@ class History:
                 comment="重复上报",
             )
             return
+        plan.merge_into = None  # the original was closed meanwhile: taken as a report of its own
         if plan.verify and case.state is CaseState.REPORTED:
-            self.call(
-                svc.request_verify, self.c.uow(), case.id, actor=op, now=now, version=case.version
-            )
+            self.act(svc.request_verify, now, case, op, inspector_id=self._task_inspector(plan))
             self.schedule(self.later(now, self.rng.uniform(8, 45)), case.id, "verify")
             return
         if plan.reject or case.verify_result == "not_found":
@@ -473,7 +589,7 @@ class History:
                 reason="信息有效，继续办理",
             )
             plan.void = False
-            self.schedule(self.later(now, 10), case.id, "file")
+            self.schedule(self.later(now, 10), case.id, "intake")  # back where it was: reported
 
     def _file(self, now: datetime, case: Case, plan: Plan) -> None:
         with self.c.uow(readonly=True) as uow:
@@ -589,13 +705,17 @@ class History:
         if case.overdue_at(now):
             self.schedule(now, case.id, "feedback")
             return
-        self.act(
-            svc.request_extension,
-            now,
-            case,
-            self._handler_of(case),
-            reason="需协调多个产权单位，申请延期",
-        )
+        try:
+            self.act(
+                svc.request_extension,
+                now,
+                case,
+                self._handler_of(case),
+                reason="需协调多个产权单位，申请延期",
+            )
+        except DomainError:  # no extension left (a reworked case had its own): just finish it
+            self.schedule(self._after(now, case, plan.speed), case.id, "feedback")
+            return
         self.schedule(self.later(now, self.rng.uniform(10, 120)), case.id, "decide_extension")
 
     def _decide_extension(self, now: datetime, case: Case, plan: Plan) -> None:
@@ -655,8 +775,13 @@ class History:
         )
         self.schedule(self.later(now, self.rng.uniform(5, 40)), case.id, "request_check")
 
+    def _task_inspector(self, plan: Plan) -> int | None:
+        """Who gets a verify or check task: the grid's inspector, the one on duty if held."""
+        held = plan.hold in (CaseState.VERIFYING, CaseState.CHECKING)
+        return self.city.users[self.on_duty][0] if held else None
+
     def _request_check(self, now: datetime, case: Case, plan: Plan) -> None:
-        self.act(svc.request_check, now, case, self._op())
+        self.act(svc.request_check, now, case, self._op(), inspector_id=self._task_inspector(plan))
         self.schedule(self.later(now, self.rng.uniform(10, 80)), case.id, "check")
 
     def _check(self, now: datetime, case: Case, plan: Plan) -> None:
