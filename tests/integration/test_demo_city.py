@@ -152,6 +152,15 @@ def test_every_role_finds_work_waiting_in_its_queue(demo: Demo) -> None:
         marks = ", ".join(f"'{s}'" for s in states)
         waiting = _rows(demo, f"SELECT count(*) FROM cases WHERE state IN ({marks})")
         assert waiting[0][0] > 0, role
+    # some open cases are past their stage's time limit (red light), not all
+    now_us = int(NOW.timestamp() * 1_000_000)
+    open_ = "state NOT IN ('closed', 'rejected', 'voided', 'merged', 'suspended')"
+    late, timed = _rows(
+        demo,
+        f"SELECT sum(stage_deadline < {now_us}), count(stage_deadline) FROM cases WHERE {open_}",
+    )[0]
+    assert isinstance(late, int) and isinstance(timed, int)
+    assert 0 < late < timed
     # nothing waits at the centre's desk for days: the centre works every report
     desk = "'reported', 'verified', 'pending_filing', 'pending_dispatch'"
     oldest = _rows(demo, f"SELECT min(reported_at) FROM cases WHERE state IN ({desk})")[0][0]

@@ -128,7 +128,7 @@ class Plan:
     return_: bool = False
     extension: bool = False
     suspension: bool = False
-    stuck: bool = False
+    stuck: bool = False  # the department lets it lie for days before signing
     reworks: int = 0
     speed: float = 0.4  # share of the disposal limit the department takes
     callback: bool = False
@@ -159,6 +159,7 @@ HOLD_EARLY_REPORTS = 4 * len(HOLD_EARLY)
 HOLD_LATER_REPORTS = HOLD_EARLY_REPORTS + 20 * len(HOLD_LATER)
 HOLD_WAIT_HOURS = {"early": (0.05, 1.0), "later": (0.2, 8.0)}
 HOLD_SHARE = (0.05, 1.4)
+WORKING_DAY_MINUTES = 8 * 60
 SELF_HANDLING_CLASSES = ("06010", "07001", "09010", "09011", "06007", "09005")
 
 
@@ -638,7 +639,10 @@ class History:
         )
         if plan.refuse and not case.refusal_count:
             self.schedule(self.later_working(now, self.rng.uniform(20, 200)), case.id, "refuse")
-        elif not plan.stuck:
+        elif plan.stuck:  # left lying until reminders and supervision move it, days late
+            days = self.rng.uniform(2, 12)
+            self.schedule(self.later_working(now, days * WORKING_DAY_MINUTES), case.id, "sign")
+        else:
             self.schedule(self.later_working(now, self.rng.uniform(5, 120)), case.id, "sign")
 
     def _refuse(self, now: datetime, case: Case, plan: Plan) -> None:
