@@ -21,14 +21,10 @@ from sqlalchemy import Engine, text
 
 from cityloop.adapters.db.engine import make_engine
 from cityloop.adapters.db.migrate import upgrade
-from cityloop.adapters.db.repositories.sla import SlaCache
 from cityloop.adapters.db.seed import seed_reference
-from cityloop.adapters.files import LocalFileStore
-from cityloop.adapters.geo.locator import StrTreeLocator
-from cityloop.adapters.passwords import Argon2Passwords
 from cityloop.bootstrap import Container
-from cityloop.config import Settings
 from tests.support.city import City, build_city
+from tests.support.containers import make_container
 
 TZ = ZoneInfo("Asia/Shanghai")
 PG_URL = os.environ.get("CITYLOOP_TEST_DATABASE_URL", "")
@@ -125,15 +121,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def container(engine: Engine, tmp_path: Path) -> Container:
-    settings = Settings(var_dir=tmp_path / "var")
-    return Container(
-        settings=settings,
-        engine=engine,
-        locator=StrTreeLocator(engine),
-        files=LocalFileStore(settings.attachments_dir),
-        passwords=Argon2Passwords(fast=True),
-        sla_cache=SlaCache(),
-    )
+    return make_container(engine, tmp_path / "var")
 
 
 @pytest.fixture

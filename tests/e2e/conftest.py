@@ -23,17 +23,13 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from cityloop.adapters.db.engine import make_engine
-from cityloop.adapters.db.repositories.sla import SlaCache
-from cityloop.adapters.files import LocalFileStore
-from cityloop.adapters.geo.locator import StrTreeLocator
-from cityloop.adapters.passwords import Argon2Passwords
 from cityloop.bootstrap import Container
-from cityloop.config import Settings
 from cityloop.domain.case import Case
 from cityloop.entrypoints.api.app import create_app
 from cityloop.entrypoints.api.routes.map import map_settings
 from tests.api.conftest import Api, Clock
 from tests.support.city import PASSWORD, City, build_city, centre_of
+from tests.support.containers import make_container
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CITYLOOP_CHROMIUM", "/usr/bin/chromium")
@@ -76,15 +72,7 @@ def server(
     path = tmp_path / "cityloop.db"
     shutil.copyfile(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    settings = Settings(var_dir=tmp_path / "var")
-    container = Container(
-        settings=settings,
-        engine=engine,
-        locator=StrTreeLocator(engine),
-        files=LocalFileStore(settings.attachments_dir),
-        passwords=Argon2Passwords(fast=True),
-        sla_cache=SlaCache(),
-    )
+    container = make_container(engine, tmp_path / "var")
     city = build_city(engine)
     container.locator.reload()
     # The registration map opens on the test city's first grid.

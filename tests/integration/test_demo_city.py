@@ -22,17 +22,13 @@ import uvicorn
 from sqlalchemy import text
 
 from cityloop.adapters.db.engine import make_engine
-from cityloop.adapters.db.repositories.sla import SlaCache
-from cityloop.adapters.files import LocalFileStore
-from cityloop.adapters.geo.locator import StrTreeLocator
-from cityloop.adapters.passwords import Argon2Passwords
 from cityloop.bootstrap import Container
-from cityloop.config import Settings
 from cityloop.domain.case import CaseState
 from cityloop.domain.roles import Role
 from cityloop.entrypoints.api.app import create_app
 from cityloop.entrypoints.demo import DemoReport, run
 from cityloop.services.demo import demo_logins, demo_marker
+from tests.support.containers import make_container
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -50,15 +46,7 @@ def _load(template: Path, folder: Path, *, seed: int, days: int, cases: int) -> 
     path = folder / "demo.db"
     shutil.copyfile(template, path)
     engine = make_engine(f"sqlite:///{path}")
-    settings = Settings(var_dir=folder / "var")
-    container = Container(
-        settings=settings,
-        engine=engine,
-        locator=StrTreeLocator(engine),
-        files=LocalFileStore(settings.attachments_dir),
-        passwords=Argon2Passwords(fast=True),
-        sla_cache=SlaCache(),
-    )
+    container = make_container(engine, folder / "var")
     report = run(container, seed=seed, days=days, cases=cases, now=NOW)
     container.locator.reload()
     return Demo(container, report, path)

@@ -1,0 +1,27 @@
+"""The container a test builds around its own database: files under ``var_dir``, fast
+password hashing, a fresh grid locator and time-limit cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from cityloop.adapters.db.repositories.sla import SlaCache
+from cityloop.adapters.files import LocalFileStore
+from cityloop.adapters.geo.locator import StrTreeLocator
+from cityloop.adapters.passwords import Argon2Passwords
+from cityloop.bootstrap import Container
+from cityloop.config import Settings
+
+
+def make_container(engine: Engine, var_dir: Path) -> Container:
+    settings = Settings(var_dir=var_dir)
+    return Container(
+        settings=settings,
+        engine=engine,
+        locator=StrTreeLocator(engine),
+        files=LocalFileStore(settings.attachments_dir),
+        passwords=Argon2Passwords(fast=True),
+        sla_cache=SlaCache(),
+    )
