@@ -25,7 +25,7 @@ from cityloop.domain.org import RoleGrant
 from cityloop.domain.roles import Role
 from cityloop.domain.sla.stages import Stage
 from cityloop.entrypoints.presentation import label
-from cityloop.entrypoints.web.routes.evaluation.common import show
+from cityloop.entrypoints.presentation import show_value as show
 from cityloop.services import evaluation as ev
 from cityloop.services import org
 from cityloop.services.queries import evaluation as q

@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import enum
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 from cityloop.domain.case import CaseState, CloseType, Source, TaskKind, Urgency, VerifyResult
 from cityloop.domain.codes import ClassKind, Edition
 from cityloop.domain.errors import DomainError, Msg
+from cityloop.domain.evaluation.indicators import Unit
 from cityloop.domain.evaluation.indicators import indicator as by_id
+from cityloop.domain.evaluation.scoring import round_score
 from cityloop.domain.roles import Role
 from cityloop.domain.sla.lights import Light
 from cityloop.domain.sla.stages import Stage
@@ -293,3 +296,15 @@ def indicator_basis(indicator: Any, locale: str) -> str:
     """Where an indicator's definition comes from, in ``locale`` (pages, API, exports)."""
     label = BASIS_LABELS.get(indicator.reference)
     return gettext(label, locale) if label is not None else str(indicator.reference)
+
+
+def show_value(value: int | Fraction | None, unit: Unit) -> str:
+    """A value as a report writes it: counts whole, rates in per cent with two decimals,
+    ratios with two decimals (half up, exactly); "—" for a rate over zero."""
+    if value is None:
+        return "—"
+    if unit is Unit.COUNT:
+        return f"{int(value):,}"
+    if unit is Unit.RATE:
+        return f"{round_score(Fraction(value) * 100)}%"
+    return str(round_score(Fraction(value)))

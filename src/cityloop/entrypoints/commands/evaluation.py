@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from cityloop.bootstrap import Container, build
-from cityloop.domain.evaluation import indicators as ind
 from cityloop.domain.evaluation.periods import parse_period, previous_month
 from cityloop.domain.evaluation.subjects import SubjectKind, parse_kind
 from cityloop.domain.roles import Actor, Role
 from cityloop.entrypoints.i18n import gettext, normalise
+from cityloop.entrypoints.presentation import show_value
 
 CLI_ACTOR = Actor(user_id=None, role=Role.ADMIN, name="cli")
 
@@ -76,16 +76,6 @@ def cmd_freeze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _value(value: Any, unit: ind.Unit) -> str:
-    if value is None:
-        return "—"
-    if unit is ind.Unit.RATE:
-        return f"{float(value) * 100:.2f}%"
-    if unit is ind.Unit.RATIO:
-        return f"{float(value):.2f}"
-    return str(value)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from cityloop.services import evaluation as svc
     from cityloop.services.queries import evaluation as q
@@ -103,7 +93,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     print("\t".join(["rank", "key", "name", *[gettext(i.label, locale) for i in shown],
                      "score", "grade"]))  # fmt: skip
     for row in report.rows:
-        cells = [_value(row.values.get(i.id), i.unit) for i in shown]
+        cells = [show_value(row.values.get(i.id), i.unit) for i in shown]
         score = row.score
         name = gettext(str(row.subject.name), locale)
         head = [str(row.rank or "—"), row.subject.key, name]

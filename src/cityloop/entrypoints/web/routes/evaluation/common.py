@@ -32,11 +32,10 @@ from cityloop.domain.evaluation.periods import (
     year_of,
 )
 from cityloop.domain.evaluation.scheme import Scheme, Transform
-from cityloop.domain.evaluation.scoring import round_score
 from cityloop.domain.evaluation.subjects import KIND_LABELS, Family, SubjectKind, parse_kind
 from cityloop.domain.regions import RegionLevel
 from cityloop.entrypoints.api.errors import STATUS
-from cityloop.entrypoints.presentation import label
+from cityloop.entrypoints.presentation import label, show_value
 from cityloop.entrypoints.web.context import Page, page
 from cityloop.services import evaluation as svc
 from cityloop.services.queries import evaluation as q
@@ -269,18 +268,6 @@ def period_label(p: Page, period: Period) -> str:
 # -- values ---
 
 
-def show(value: int | Fraction | None, unit: ind.Unit) -> str:
-    """A value as a report writes it: counts whole, rates in per cent with two decimals,
-    ratios with two decimals (half up, exactly); "—" for a rate over zero."""
-    if value is None:
-        return "—"
-    if unit is ind.Unit.COUNT:
-        return f"{int(value):,}"
-    if unit is ind.Unit.RATE:
-        return f"{round_score(Fraction(value) * 100)}%"
-    return str(round_score(Fraction(value)))
-
-
 def number(value: float | Decimal | Fraction | None) -> float | None:
     """A value for a chart (JSON)."""
     if value is None:
@@ -323,7 +310,7 @@ def has_items(indicator: ind.Indicator) -> bool:
 
 
 def page_base(p: Page, sel: Selection | None, path: str, tab: str, **more: Any) -> dict[str, Any]:
-    return {**frame_context(p, sel, path=path, tab=tab), "show": show, "drill_url": drill_url,
+    return {**frame_context(p, sel, path=path, tab=tab), "show": show_value, "drill_url": drill_url,
             "has_items": has_items, "colours_of": grade_colours,
             "indicator_label": indicator_label, **more}  # fmt: skip
 

@@ -15,6 +15,7 @@ from cityloop.domain.evaluation import indicators as ind
 from cityloop.domain.evaluation.scheme import DEFAULT_CLASS, TABLE_LABELS, Transform
 from cityloop.domain.evaluation.scoring import round_score
 from cityloop.domain.evaluation.subjects import REGION_KINDS, Subject, SubjectKind, parse_kind
+from cityloop.entrypoints.presentation import show_value
 from cityloop.entrypoints.web.context import Page
 from cityloop.entrypoints.web.routes.evaluation.common import (
     TRANSFORMS,
@@ -27,7 +28,6 @@ from cityloop.entrypoints.web.routes.evaluation.common import (
     load,
     number,
     page_base,
-    show,
     source_label,
 )
 from cityloop.services.queries import evaluation as q
@@ -110,7 +110,7 @@ def explain_parts(p: Page, view: q.SubjectView) -> SubjectPage:
         parts.append(
             PartView(
                 indicator=indicator,
-                value=show(value, indicator.unit),
+                value=show_value(value, indicator.unit),
                 transform=p.t(TRANSFORMS[c.transform]),
                 weight=f"{c.weight.normalize():f}%",
                 points=str(round_score(part.points)) if part.points is not None else None,
