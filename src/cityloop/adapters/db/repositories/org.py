@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, exists, func, insert, or_, select, update
 
+from cityloop.adapters.db.fast import FastStatement
 from cityloop.adapters.db.models import T, new_id
 from cityloop.domain.case import TERMINAL_STATES
 from cityloop.domain.org import Department, DepartmentKind, RoleGrant, User
@@ -39,12 +40,12 @@ def department_from_row(row: Any) -> Department:
     )
 
 
-_DEPARTMENT = select(departments).where(departments.c.id == bindparam("p_id"))
+_DEPARTMENT = FastStatement(select(departments).where(departments.c.id == bindparam("p_id")))
 _USER = select(users).where(users.c.id == bindparam("p_id"))
 _GRANTS = (
     select(user_roles).where(user_roles.c.user_id == bindparam("p_id")).order_by(user_roles.c.id)
 )
-_INSPECTORS = (
+_INSPECTORS = FastStatement(
     select(inspector_grids.c.user_id)
     .join(users, users.c.id == inspector_grids.c.user_id)
     .where(inspector_grids.c.region_id == bindparam("p_id"), users.c.active.is_(True))
@@ -57,7 +58,7 @@ class SqlOrgRepository:
         self.conn = conn
 
     def department(self, department_id: int) -> Department | None:
-        row = self.conn.execute(_DEPARTMENT, {"p_id": department_id}).first()
+        row = _DEPARTMENT.first(self.conn, {"p_id": department_id})
         return department_from_row(row) if row else None
 
     def department_by_code(self, code: str) -> Department | None:
@@ -170,7 +171,7 @@ class SqlOrgRepository:
         )
 
     def inspectors_for_grid(self, grid_id: int) -> list[int]:
-        return [r.user_id for r in self.conn.execute(_INSPECTORS, {"p_id": grid_id})]
+        return [r.user_id for r in _INSPECTORS.run(self.conn, {"p_id": grid_id})]
 
     # -- administration (应用维护) ---
 

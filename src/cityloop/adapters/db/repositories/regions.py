@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, or_, select
 
+from cityloop.adapters.db.fast import FastStatement
 from cityloop.adapters.db.models import T, new_id
 from cityloop.domain.components import Component, ComponentStatus
 from cityloop.domain.regions import Region, RegionLevel
@@ -38,7 +39,7 @@ _COLUMNS = [c for c in regions.c if c.name != "geometry"]
 
 
 _REGION = select(*_COLUMNS).where(regions.c.id == bindparam("p_id"))
-_REGION_BY_CODE = (
+_REGION_BY_CODE = FastStatement(
     select(*_COLUMNS)
     .where(regions.c.code == bindparam("p_code"))
     .order_by(regions.c.valid_from.desc())
@@ -78,7 +79,7 @@ class SqlRegionRepository:
 
     def by_code(self, code: str, on: date | None = None) -> Region | None:
         if on is None:
-            row = self.conn.execute(_REGION_BY_CODE, {"p_code": code}).first()
+            row = _REGION_BY_CODE.first(self.conn, {"p_code": code})
             return region_from_row(row) if row else None
         stmt = select(*_COLUMNS).where(regions.c.code == code)
         if on is not None:
