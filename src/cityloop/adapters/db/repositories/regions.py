@@ -79,14 +79,13 @@ class SqlRegionRepository:
 
     def by_code(self, code: str, on: date | None = None) -> Region | None:
         if on is None:
-            row = _REGION_BY_CODE.first(self.conn, {"p_code": code})
-            return region_from_row(row) if row else None
-        stmt = select(*_COLUMNS).where(regions.c.code == code)
-        if on is not None:
-            stmt = stmt.where(
-                regions.c.valid_from <= on,
-                or_(regions.c.valid_to.is_(None), regions.c.valid_to > on),
-            )
+            latest = _REGION_BY_CODE.first(self.conn, {"p_code": code})
+            return region_from_row(latest) if latest else None
+        stmt = select(*_COLUMNS).where(
+            regions.c.code == code,
+            regions.c.valid_from <= on,
+            or_(regions.c.valid_to.is_(None), regions.c.valid_to > on),
+        )
         row = self.conn.execute(stmt.order_by(regions.c.valid_from.desc())).first()
         return region_from_row(row) if row else None
 
