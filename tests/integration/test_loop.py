@@ -512,6 +512,9 @@ def test_suspension_resumes_by_itself_at_the_chosen_date(flow: Flow) -> None:
     resumed = svc.resume_due_suspensions(flow.uow, actor=SYSTEM_ACTOR, now=at("2026-12-01 09:30"))
     assert [r.case.id for r in resumed] == [case.id]
     assert resumed[0].event.at == until and resumed[0].event.actor_role == "system"
+    # the job says so in the event's details, not in words in the comment (a person's field)
+    assert resumed[0].event.details is not None and resumed[0].event.details["scheduled"] is True
+    assert resumed[0].event.comment == ""
     assert flow.get(case.id).state is CaseState.HANDLING
     assert flow.get(other.id).state is CaseState.SUSPENDED
     rejected = flow.handling(t0)

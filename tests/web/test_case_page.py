@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from cityloop.domain.case import CaseState, Source
+from cityloop.domain.roles import SYSTEM_ACTOR
 from cityloop.services import cases as svc
 from tests.support.flow import Flow
 from tests.support.photos import photo
@@ -29,6 +31,22 @@ def test_the_page_shows_everything_about_the_case(web: Web) -> None:
     assert html.count(f"/api/v1/cases/{case.number}/attachments/") >= 2
     assert ("时间线" in html and "城管委" in html) or "cgw" in html
     assert 'data-action="request_check"' in html  # what the operator may do now
+
+
+def test_a_suspension_that_ended_by_schedule_says_so_in_the_reader_s_language(web: Web) -> None:
+    flow = Flow(web.container, web.city)
+    case = drive(flow, CaseState.SUSPENDED, web.clock.now)
+    assert case.suspend_until is not None
+    resumed = svc.resume_due_suspensions(
+        web.container.uow(), actor=SYSTEM_ACTOR, now=case.suspend_until + timedelta(hours=1)
+    )
+    assert [r.case.id for r in resumed] == [case.id]
+    operator = web.sign_in("operator")
+    assert "挂账期满，自动恢复" in operator.get(f"/cases/{case.number}").text
+    html = web.sign_in("shift_lead", lang="en").get(f"/cases/{case.number}").text
+    assert "The suspension ended as planned" in html and "挂账期满" not in html
+    other = drive(flow, CaseState.HANDLING, web.clock.now)  # no such line without the job
+    assert "挂账期满" not in operator.get(f"/cases/{other.number}").text
 
 
 def test_reporter_phone_is_masked_for_roles_that_do_not_call_back(web: Web) -> None:

@@ -1679,8 +1679,10 @@ def resume_case(
     now: datetime,
     version: int | None,
     comment: str = "",
+    scheduled: bool = False,
 ) -> Outcome:
-    """挂账恢复: the clock runs again; the remaining time is laid out from now."""
+    """挂账恢复: the clock runs again; the remaining time is laid out from now.
+    ``scheduled``: the suspension's chosen end came (the scheduled job), not a person."""
     comment = _text(comment, "comment", required=False, limit=MAX_COMMENT)
 
     def prepare(case: Case, change: _Change) -> None:
@@ -1702,6 +1704,8 @@ def resume_case(
             deadline=deadline.isoformat(),
             paused_since=case.suspended_at.isoformat() if case.suspended_at else None,
         )
+        if scheduled:
+            change.details["scheduled"] = True
 
     return _transition(
         uow,
@@ -1728,7 +1732,7 @@ def resume_due_suspensions(uow: UnitOfWork, *, actor: Actor, now: datetime) -> l
         at = min(max(case.suspend_until, case.suspended_at or case.suspend_until), now)
         try:
             results.append(
-                resume_case(uow, case_id, actor=actor, now=at, version=case.version, comment="auto")
+                resume_case(uow, case_id, actor=actor, now=at, version=case.version, scheduled=True)
             )
         except DomainError:
             continue  # someone resumed it by hand meanwhile
