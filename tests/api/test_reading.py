@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cityloop.domain.case import CaseState
+from cityloop.domain.roles import SYSTEM_ACTOR
+from cityloop.services import cases as svc
 from tests.api.conftest import Api
 from tests.support.flow import Flow
 from tests.support.states import drive
@@ -115,6 +117,24 @@ def test_case_page_has_everything_and_masks_the_phone(api: Api) -> None:
     assert events[0]["action_label"] == "上报"
     en = api.get(f"/cases/{number}/events", "leader", headers={"Accept-Language": "en"}).json()
     assert en[0]["action_label"] == "Report"
+
+
+def test_what_the_system_did_is_named_by_its_role_not_a_code(api: Api) -> None:
+    flow = Flow(api.container, api.city)
+    case = drive(flow, CaseState.SUSPENDED, api.clock.now)
+    assert case.suspend_until is not None
+    svc.resume_due_suspensions(
+        api.container.uow(), actor=SYSTEM_ACTOR, now=case.suspend_until + timedelta(hours=1)
+    )
+    events = api.get(f"/cases/{case.number}/events", "leader").json()
+    resumed = events[-1]
+    assert resumed["action"] == "resume" and resumed["actor_role"] == "system"
+    assert resumed["actor_id"] is None and resumed["actor_name"] == "系统"
+    assert resumed["details"]["scheduled"] is True and resumed["comment"] == ""
+    en = api.get(f"/cases/{case.number}", "leader", headers={"Accept-Language": "en"}).json()
+    assert en["timeline"][-1]["actor_name"] == "System"
+    # people keep their own names
+    assert events[0]["actor_name"] not in ("", "系统", "inspector")
 
 
 def test_tasks_list_and_answer(api: Api) -> None:

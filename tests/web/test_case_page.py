@@ -42,9 +42,12 @@ def test_a_suspension_that_ended_by_schedule_says_so_in_the_reader_s_language(we
     )
     assert [r.case.id for r in resumed] == [case.id]
     operator = web.sign_in("operator")
-    assert "挂账期满，自动恢复" in operator.get(f"/cases/{case.number}").text
+    html = operator.get(f"/cases/{case.number}").text
+    assert "挂账期满，自动恢复" in html
+    assert "<td>系统</td>" in html and ">system<" not in html  # the actor: no person, its role
     html = web.sign_in("shift_lead", lang="en").get(f"/cases/{case.number}").text
     assert "The suspension ended as planned" in html and "挂账期满" not in html
+    assert "<td>System</td>" in html
     other = drive(flow, CaseState.HANDLING, web.clock.now)  # no such line without the job
     assert "挂账期满" not in operator.get(f"/cases/{other.number}").text
 

@@ -201,6 +201,18 @@ def label(value: enum.Enum, locale: str) -> str:
     return gettext(message_id(value), locale)
 
 
+def stored_label(enum_type: type[enum.Enum], value: Any, locale: str) -> str:
+    """The label of a value as stored (a member or its value); the value itself when it is
+    not one of the enumeration's (an old row's code), "" for None."""
+    if value is None:
+        return ""
+    try:
+        member = enum_type(getattr(value, "value", value))
+    except ValueError:
+        return str(value)
+    return label(member, locale)
+
+
 def colour(value: CaseState | Light) -> str:
     entry = _ALL[type(value)][value]
     assert isinstance(entry, tuple)

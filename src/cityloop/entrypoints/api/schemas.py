@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_jsonable_python
 
 from cityloop.domain.case import Attachment, Case, CaseEvent, Task
-from cityloop.domain.roles import Actor
+from cityloop.domain.roles import Actor, Role
 from cityloop.domain.sla.status import StageStatus
 from cityloop.domain.workflow import Action
-from cityloop.entrypoints.presentation import colour, label, reporter_phone
+from cityloop.entrypoints.presentation import colour, label, reporter_phone, stored_label
 from cityloop.services.queries.cases import CaseItem, CaseView
 from cityloop.services.queries.model import CaseSummary
 
@@ -511,17 +511,14 @@ def event_json(
     attachments: tuple[Attachment, ...],
     locale: str,
 ) -> dict[str, Any]:
-    try:
-        action_label = label(Action(event.action), locale)
-    except ValueError:
-        action_label = event.action
     return {
         "seq": event.seq,
         "action": event.action,
-        "action_label": action_label,
+        "action_label": stored_label(Action, event.action, locale),
         "at": _time(event.at),
         "actor_id": event.actor_id,
-        "actor_name": actor_name,
+        # no person (the system's scheduled jobs): the role's name
+        "actor_name": actor_name or stored_label(Role, event.actor_role, locale),
         "actor_role": event.actor_role,
         "from_state": event.from_state.value if event.from_state else None,
         "to_state": event.to_state.value,

@@ -21,6 +21,7 @@ from cityloop.entrypoints.presentation import (
     indicator_formula,
     label,
     mask_phone,
+    stored_label,
 )
 
 TEMPLATES = Path(str(resources.files("cityloop") / "entrypoints" / "web" / "templates"))
@@ -58,13 +59,7 @@ def duration(us: int | None, locale: str) -> str:
 
 
 def _enum_label(enum_type: Any, locale: str) -> Any:
-    values = {m.value: m for m in enum_type}
-
-    def show(value: Any) -> str:
-        member = values.get(getattr(value, "value", value))
-        return label(member, locale) if member is not None else str(value or "")
-
-    return show
+    return lambda value: stored_label(enum_type, value, locale)
 
 
 def amount(value: Any) -> str:

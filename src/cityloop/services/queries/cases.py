@@ -351,7 +351,8 @@ def case_view(uow: UnitOfWork, number: str, actor: Actor, *, now: datetime) -> C
     timeline = [
         TimelineLine(
             event=e,
-            actor_name=people.get(e.actor_id, "") if e.actor_id else e.actor_role,
+            # "" when no person acted (the system's scheduled jobs): shown by its role
+            actor_name=people.get(e.actor_id, "") if e.actor_id else "",
             department_name=departments.get(e.department_id) if e.department_id else None,
             attachments=tuple(by_event.get(e.id or 0, ())),
         )
