@@ -37,6 +37,31 @@ def test_queues_follow_the_role(api: Api) -> None:
     assert everything["total"] == 5
 
 
+def test_the_queue_puts_running_clocks_before_suspended_ones(api: Api) -> None:
+    """A suspended case's deadline lies in the past but its clock stands: it is not the most
+    urgent thing on the desk. Among the suspended, less time left comes first."""
+    flow = Flow(api.container, api.city)
+    weeks_ago = api.clock.now - timedelta(days=21)  # a Monday, 09:00 Beijing time
+    more_left = drive(flow, CaseState.SUSPENDED, weeks_ago)
+    less_left = drive(flow, CaseState.HANDLING, weeks_ago)
+    later = weeks_ago + timedelta(hours=2)
+    until = api.clock.now + timedelta(days=30)
+    less_left = flow.act(
+        svc.request_suspension, less_left, "handler_cgw", later, reason="等待审批", until=until
+    ).case
+    less_left = flow.act(svc.approve_suspension, less_left, "dispatcher", later).case
+    assert less_left.suspended_remaining_us is not None
+    assert more_left.suspended_remaining_us is not None
+    assert less_left.suspended_remaining_us < more_left.suspended_remaining_us
+    to_dispatch = drive(flow, CaseState.PENDING_DISPATCH, api.clock.now)
+    items = api.get("/cases", "dispatcher", params={"queue": "true"}).json()["items"]
+    assert [i["number"] for i in items] == [
+        to_dispatch.number,
+        less_left.number,
+        more_left.number,
+    ]
+
+
 def test_search_filters_sort_and_pages(api: Api) -> None:
     flow = Flow(api.container, api.city)
     t0 = api.clock.now

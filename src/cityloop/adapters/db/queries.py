@@ -144,9 +144,15 @@ def _order(c: CaseCriteria) -> list[Any]:
     order: list[Any] = []
     for name, descending in c.sort:
         if name == "urgency":
-            # Most urgent first: the earliest stage deadline; cases without a clock last.
-            order.append(case((cases.c.stage_deadline.is_(None), 1), else_=0))
-            column = cases.c.stage_deadline
+            # Most urgent first: running clocks by their deadline; then the suspended, whose
+            # clock stands (by the time they had left, not by a deadline long past); cases
+            # without a clock last.
+            suspended = cases.c.state == "suspended"
+            order.append(case((cases.c.stage_deadline.is_(None), 2), (suspended, 1), else_=0))
+            running = case((suspended, None), else_=cases.c.stage_deadline)
+            left = cases.c.suspended_remaining_us
+            order.append(running.desc() if descending else running.asc())
+            column = left
         else:
             column = _SORT_COLUMNS[name]
         order.append(column.desc() if descending else column.asc())
