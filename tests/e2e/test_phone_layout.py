@@ -73,3 +73,43 @@ def test_the_leaders_and_the_administrators_pages_fit_a_phone(server: Server, pe
     for path in ["/admin", "/admin/calendar", "/admin/users", "/admin/dispatch-rules"]:
         admin.open(path, path.strip("/").replace("/", "-"))
         _fits(admin.page)
+
+
+def test_case_lists_read_as_cards_on_a_phone_and_as_tables_at_the_desk(
+    server: Server, people: Any
+) -> None:
+    flow = Flow(server.container, server.city)
+    case = drive(flow, CaseState.PENDING_DISPATCH, datetime.now(UTC) - timedelta(minutes=10))
+    phone = people("dispatcher", **PHONE)
+    phone.sign_in()
+    phone.open("/work", "queue-cards")
+    page = phone.page
+    assert page.locator("table.cases thead").is_hidden()
+    assert page.locator(".hint.keys").is_hidden()  # no keyboard on a phone
+    row = page.locator(f"#queue-rows tr[data-number='{case.number}']")
+
+    def box(selector: str) -> Any:
+        found = row.locator(selector).bounding_box()
+        assert found is not None, selector
+        return found
+
+    card, number, state, left, place = (
+        row.bounding_box(),
+        box("td.c-number"),
+        box("td.c-state"),
+        box("td.c-left"),
+        box("td.place"),
+    )
+    assert card is not None and card["width"] >= PHONE["width"] - 60 and card["height"] < 160
+    # number, state and time left on the first line; the place below, across the card
+    assert abs(number["y"] - state["y"]) < 12 and abs(number["y"] - left["y"]) < 12
+    assert place["y"] >= number["y"] + number["height"] - 1 and place["width"] > 250
+    _fits(page)
+    desk = people("shift_lead")
+    desk.sign_in()
+    desk.open("/search", "search-table")
+    assert desk.page.locator("table.cases thead").is_visible()
+    assert (
+        desk.page.locator("table.cases tbody tr").first.evaluate("e => getComputedStyle(e).display")
+        == "table-row"
+    )
