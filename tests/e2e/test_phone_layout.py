@@ -113,3 +113,31 @@ def test_case_lists_read_as_cards_on_a_phone_and_as_tables_at_the_desk(
         desk.page.locator("table.cases tbody tr").first.evaluate("e => getComputedStyle(e).display")
         == "table-row"
     )
+
+
+def test_on_a_phone_the_case_page_puts_what_i_can_do_right_after_the_problem(
+    server: Server, people: Any
+) -> None:
+    flow = Flow(server.container, server.city)
+    case = drive(flow, CaseState.CHECKING, datetime.now(UTC) - timedelta(minutes=10))
+
+    def tops(person: Any) -> dict[str, Any]:
+        person.open(f"/cases/{case.number}", "case")
+        found = {}
+        for name in ("c-facts", "action-box", "c-clock", "c-photos", "c-map", "c-timeline"):
+            found[name] = person.page.locator(f".case-layout .{name}").bounding_box()
+            assert found[name] is not None, name
+        return found
+
+    phone = people("inspector1", **PHONE)
+    phone.sign_in()
+    boxes = tops(phone)
+    order = sorted(boxes, key=lambda name: boxes[name]["y"])
+    assert order == ["c-facts", "action-box", "c-clock", "c-photos", "c-map", "c-timeline"]
+    assert phone.page.locator(".action-box [data-action=pass_check]").is_visible()
+    _fits(phone.page)
+    desk = people("inspector1")
+    desk.sign_in()
+    boxes = tops(desk)  # at the desk: the actions in the column beside the problem
+    assert boxes["action-box"]["x"] > boxes["c-facts"]["x"] + boxes["c-facts"]["width"] - 1
+    assert abs(boxes["action-box"]["y"] - boxes["c-facts"]["y"]) < 2

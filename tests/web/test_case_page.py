@@ -195,3 +195,12 @@ def test_forms_are_refused_without_the_session_token(web: Web) -> None:
     )
     assert response.status_code == 403
     assert flow.get(case.id).state is CaseState.HANDLING
+
+
+def test_the_clock_panel_says_overdue_in_words_as_the_queue_does(web: Web) -> None:
+    flow = Flow(web.container, web.city)
+    case = drive(flow, CaseState.PENDING_DISPATCH, web.clock.now - timedelta(days=3))
+    html = web.sign_in("dispatcher").get(f"/cases/{case.number}").text
+    left = re.search(r"<dt>剩余</dt><dd class=\"overdue\">(.*?)</dd>", html)
+    assert left is not None, "no overdue time left in the clock panel"
+    assert "已超时" in left.group(1) and "−" not in left.group(1)
