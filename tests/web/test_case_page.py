@@ -204,3 +204,18 @@ def test_the_clock_panel_says_overdue_in_words_as_the_queue_does(web: Web) -> No
     left = re.search(r"<dt>剩余</dt><dd class=\"overdue\">(.*?)</dd>", html)
     assert left is not None, "no overdue time left in the clock panel"
     assert "已超时" in left.group(1) and "−" not in left.group(1)
+
+
+def test_the_way_back_from_a_case_is_the_role_s_own_start_page(web: Web) -> None:
+    flow = Flow(web.container, web.city)
+    case = drive(flow, CaseState.CHECKING, web.clock.now)
+
+    def back(user: str) -> tuple[str, str]:
+        html = web.sign_in(user).get(f"/cases/{case.number}").text
+        found = re.search(r'<a class="back" href="([^"]+)">← ([^<]+)</a>', html)
+        assert found, user
+        return found.group(1), found.group(2)
+
+    assert back("inspector1") == ("/work", "我的任务")  # the inspector's word, as in its menu
+    assert back("operator") == ("/work", "我的待办")
+    assert back("leader") == ("/evaluation", "综合评价")  # a leader has no queue

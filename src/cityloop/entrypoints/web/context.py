@@ -74,6 +74,17 @@ class Page:
     def nav(self) -> list[tuple[str, Msg]]:
         return NAV.get(self.actor.role, [])
 
+    @property
+    def work_label(self) -> Msg:
+        """What this role calls its queue (/work): the navigation's word, everywhere."""
+        return next((text for href, text in self.nav() if href == WORK[0]), WORK[1])
+
+    @property
+    def home(self) -> tuple[str, Msg]:
+        """Where this role's day starts (the first entry of its navigation), for the links
+        back from a case."""
+        return next(iter(self.nav()), WORK)
+
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = render(template, locale=self.locale, tz=self.tz, now=self.now, page=self, **context)
         return HTMLResponse(html, status_code=status)
