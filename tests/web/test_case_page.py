@@ -219,3 +219,11 @@ def test_the_way_back_from_a_case_is_the_role_s_own_start_page(web: Web) -> None
     assert back("inspector1") == ("/work", "我的任务")  # the inspector's word, as in its menu
     assert back("operator") == ("/work", "我的待办")
     assert back("leader") == ("/evaluation", "综合评价")  # a leader has no queue
+
+
+def test_a_working_day_limit_is_counted_in_working_hours_not_in_days(web: Web) -> None:
+    flow = Flow(web.container, web.city)
+    case = drive(flow, CaseState.HANDLING, web.clock.now)
+    html = web.sign_in("handler_cgw").get(f"/cases/{case.number}").text
+    allowed = re.search(r"<dt>限时</dt><dd>([^<]*)</dd>", html)
+    assert allowed is not None and "工作时" in allowed.group(1) and "天" not in allowed.group(1)

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from cityloop.domain.roles import Role
 from cityloop.domain.sla.lights import Light
 from cityloop.domain.sla.stages import Stage
+from cityloop.domain.sla.units import Clock
 from cityloop.domain.workflow import Action
 from cityloop.entrypoints.i18n import gettext
 from cityloop.entrypoints.presentation import (
@@ -40,19 +41,25 @@ def local_time(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") 
     return value.astimezone(tz).strftime(fmt)
 
 
-def duration(us: int | None, locale: str) -> str:
-    """A compact duration: 1天3小时 / 1d 3h, 2小时5分 / 2h 5m, 12分 / 12m."""
+def duration(us: int | None, locale: str, clock: Clock | None = None) -> str:
+    """A compact duration: 1天3小时 / 1d 3h, 2小时5分 / 2h 5m, 12分 / 12m. Time on the
+    working clock is counted in working hours, never in days of 24 hours: 20工作时13分 /
+    20 working h 13m (a working day has as many hours as the calendar's windows)."""
     if us is None:
         return ""
     minutes = abs(int(us)) // 60_000_000
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
     zh = locale.startswith("zh")
-    parts = []
-    if days:
-        parts.append(f"{days}天" if zh else f"{days}d")
-    if hours:
-        parts.append(f"{hours}小时" if zh else f"{hours}h")
+    if clock is Clock.WORKING:
+        hours, mins = divmod(minutes, 60)
+        parts = [f"{hours}工作时" if zh else f"{hours} working h"] if hours else []
+    else:
+        days, rest = divmod(minutes, 1440)
+        hours, mins = divmod(rest, 60)
+        parts = []
+        if days:
+            parts.append(f"{days}天" if zh else f"{days}d")
+        if hours:
+            parts.append(f"{hours}小时" if zh else f"{hours}h")
     if mins or not parts:
         parts.append(f"{mins}分" if zh else f"{mins}m")
     return ("" if zh else " ").join(parts[:2])
@@ -85,7 +92,7 @@ def render(
         label=lambda value: label(value, locale),
         colour=colour,
         t=lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, tz, fmt),
-        dur=lambda us: duration(us, locale),
+        dur=lambda us, clock=None: duration(us, locale, clock),
         age=lambda value: (
             duration(int((now - value).total_seconds() * 1e6), locale)
             if now is not None and value is not None
