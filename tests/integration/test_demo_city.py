@@ -217,6 +217,27 @@ def test_the_history_is_made_by_the_services_and_reaches_every_branch(demo: Demo
     assert last_at <= int(NOW.timestamp() * 1_000_000)
 
 
+def test_a_citizen_s_reports_carry_that_citizen_s_own_name_and_phone(demo: Demo) -> None:
+    rows = _rows(
+        demo,
+        "SELECT u.username, u.display_name, u.phone, c.reporter_name, c.reporter_phone "
+        "FROM cases c JOIN users u ON u.id = c.reporter_user_id "
+        "JOIN user_roles r ON r.user_id = u.id AND r.role = 'citizen'",
+    )
+    assert {r[0] for r in rows} == {"citizen1", "citizen2"}
+    for _username, display, phone, name, reported_phone in rows:
+        assert phone and reported_phone == phone
+        assert name and str(display).endswith(str(name))  # 市民刘先生 reports as 刘先生
+    # callers without an account are many people, not one
+    callers = _rows(
+        demo,
+        "SELECT count(DISTINCT reporter_phone) FROM cases "
+        "WHERE reporter_user_id IS NULL OR reporter_user_id NOT IN "
+        "(SELECT user_id FROM user_roles WHERE role = 'citizen')",
+    )
+    assert int(str(callers[0][0])) > 50
+
+
 def test_the_same_seed_gives_the_same_city(
     demo: Demo, sqlite_template: Path, tmp_path: Path
 ) -> None:

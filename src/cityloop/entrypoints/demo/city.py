@@ -284,6 +284,7 @@ def build_users(
         district: str | None = None,
         department: int | None = None,
         scope: str = "",
+        phone: str = "",
     ) -> None:
         created = org.create_user(
             container.uow(),
@@ -293,6 +294,7 @@ def build_users(
             display_name=display,
             password=PASSWORD,
             grants=[RoleGrant(role, district, department)],
+            phone=phone,
         )
         city.users[name] = (created.id, role, district, department)
         city.logins.append((name, role.value, scope or display))
@@ -330,8 +332,9 @@ def build_users(
             department=city.street_offices[street_code],
             scope=f"{street_name}办事处",
         )
-    user("citizen1", "市民刘先生", Role.CITIZEN)
-    user("citizen2", "市民何女士", Role.CITIZEN)
+    # Citizens report under their own name and phone (history.py reads them from here).
+    user("citizen1", "市民刘先生", Role.CITIZEN, phone="13910001001")
+    user("citizen2", "市民何女士", Role.CITIZEN, phone="13910001002")
     user("sensor", "物联感知平台", Role.SYSTEM, scope="IoT / video")
     # Two inspectors per street, each responsible for half of the street's grids.
     by_street: dict[str, list[str]] = {}

@@ -209,6 +209,7 @@ class History:
         self.queue: list[_Step] = []
         self.seq = itertools.count()
         self.plans: dict[int, Plan] = {}
+        self.citizens: dict[int, tuple[str, str]] = {}  # user id → (name, phone)
         # id, class, street, at, lon, lat
         self.open_cases: list[tuple[int, str, str, datetime, float, float]] = []
         self.photos = _photo_bank(self.rng)
@@ -368,6 +369,7 @@ class History:
                     plan.merge_into = case_id
                     break
         actor = self._reporter(source, grid_hit.street_code)
+        name, phone = self._contact(actor) if source.public_facing else ("", "")
         report = NewReport(
             source=source,
             description=f"{community}{description}" if rng.random() < 0.5 else description,
@@ -376,8 +378,8 @@ class History:
             lat=lat,
             address=f"{street}{community}附近",
             component_code=component[0] if component else None,
-            reporter_name=self._name() if source.public_facing else "",
-            reporter_phone=self._phone() if source.public_facing else "",
+            reporter_name=name,
+            reporter_phone=phone,
             self_handled=plan.self_handled,
             attachments=self.photo() if source in (Source.INSPECTOR, Source.VIDEO) else (),
         )
@@ -426,6 +428,22 @@ class History:
         if source is Source.SENSOR:
             return self.actor("sensor")
         return self.pick("operator1", "operator2", "operator3")
+
+    def _contact(self, reporter: Actor) -> tuple[str, str]:
+        """Who to call back: a citizen with an account is that citizen (the name without its
+        市民 prefix, the account's phone); on a hotline or a public channel without an
+        account, a caller of the day."""
+        if reporter.role is Role.CITIZEN and reporter.user_id is not None:
+            if reporter.user_id not in self.citizens:
+                with self.c.uow(readonly=True) as uow:
+                    user = uow.org.user(reporter.user_id)
+                assert user is not None
+                self.citizens[reporter.user_id] = (
+                    user.display_name.removeprefix("市民"),
+                    user.phone,
+                )
+            return self.citizens[reporter.user_id]
+        return self._name(), self._phone()
 
     def _name(self) -> str:
         return self.rng.choice(SURNAMES) + self.rng.choice(["先生", "女士"])
