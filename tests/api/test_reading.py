@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cityloop.domain.case import CaseState
+from cityloop.domain.case import CaseState, Source
 from cityloop.domain.roles import SYSTEM_ACTOR
 from cityloop.services import cases as svc
 from tests.api.conftest import Api
@@ -160,6 +160,20 @@ def test_what_the_system_did_is_named_by_its_role_not_a_code(api: Api) -> None:
     assert en["timeline"][-1]["actor_name"] == "System"
     # people keep their own names
     assert events[0]["actor_name"] not in ("", "系统", "inspector")
+
+
+def test_the_public_sees_who_acted_by_role_and_department_not_by_staff_name(api: Api) -> None:
+    flow = Flow(api.container, api.city)
+    now = api.clock.now
+    case = flow.report(now, by="citizen", source=Source.PUBLIC, reporter_name="刘先生").case
+    case = flow.act(svc.accept_case, case, "operator", now).case
+
+    def names(user: str) -> list[str]:
+        detail = api.get(f"/cases/{case.number}", user).json()
+        return [line["actor_name"] for line in detail["timeline"]]
+
+    assert names("citizen") == ["citizen", "受理员"]  # themself by name, staff by role
+    assert names("operator") == ["citizen", "operator"]  # staff see each other's names
 
 
 def test_tasks_list_and_answer(api: Api) -> None:

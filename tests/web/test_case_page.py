@@ -227,3 +227,18 @@ def test_a_working_day_limit_is_counted_in_working_hours_not_in_days(web: Web) -
     html = web.sign_in("handler_cgw").get(f"/cases/{case.number}").text
     allowed = re.search(r"<dt>限时</dt><dd>([^<]*)</dd>", html)
     assert allowed is not None and "工作时" in allowed.group(1) and "天" not in allowed.group(1)
+
+
+def test_a_citizen_reads_the_timeline_by_role_and_department(web: Web) -> None:
+    flow = Flow(web.container, web.city)
+    other = flow.report(web.clock.now, by="inspector1").case
+    mine = flow.report(web.clock.now, by="citizen", source=Source.PUBLIC, reporter_name="刘先生")
+    flow.act(svc.accept_case, mine.case, "operator", web.clock.now)
+    html = web.sign_in("citizen").get(f"/cases/{mine.case.number}").text
+    assert "<td>受理员</td>" in html  # the operator, by role
+    assert "<td>operator<br>" not in html
+    assert "<td>citizen<br>" in html  # the citizen themself, by name
+    staff = web.sign_in("operator").get(f"/cases/{mine.case.number}").text
+    assert "<td>operator<br>" in staff
+    # someone else's report stays out of the citizen's reach
+    assert web.sign_in("citizen").get(f"/cases/{other.number}").status_code == 404

@@ -318,6 +318,9 @@ def case_view(uow: UnitOfWork, number: str, actor: Actor, *, now: datetime) -> C
             uow.catalog.standard(case.filing_standard_id) if case.filing_standard_id else None
         )
         people = uow.queries.user_names([e.actor_id for e in events if e.actor_id])
+        if actor.role is Role.CITIZEN:
+            # the public sees who acted by role and department, not the staff's own names
+            people = {i: n for i, n in people.items() if i == actor.user_id}
         department_ids = {e.department_id for e in events if e.department_id}
         if case.department_id:
             department_ids.add(case.department_id)
