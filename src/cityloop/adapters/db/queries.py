@@ -150,9 +150,8 @@ def _order(c: CaseCriteria) -> list[Any]:
             suspended = cases.c.state == "suspended"
             order.append(case((cases.c.stage_deadline.is_(None), 2), (suspended, 1), else_=0))
             running = case((suspended, None), else_=cases.c.stage_deadline)
-            left = cases.c.suspended_remaining_us
             order.append(running.desc() if descending else running.asc())
-            column = left
+            column = cases.c.suspended_remaining_us
         else:
             column = _SORT_COLUMNS[name]
         order.append(column.desc() if descending else column.asc())
