@@ -168,3 +168,15 @@ def test_a_citizen_searches_only_their_own_reports(web: Web) -> None:
     theirs = flow.report(web.clock.now).case
     html = web.sign_in("citizen").get("/search").text
     assert mine.number in html and theirs.number not in html
+
+
+def test_each_role_s_pages_are_titled_with_its_own_menu_word(web: Web) -> None:
+    def title(user: str, path: str) -> str:
+        found = re.search(r"<title>([^<·]+)", web.sign_in(user).get(path).text)
+        assert found, (user, path)
+        return found.group(1).strip()
+
+    assert title("citizen", "/search") == "我的上报"
+    assert title("operator", "/search") == "案件查询"
+    assert title("inspector1", "/work") == "我的任务"
+    assert title("dispatcher", "/work") == "我的待办"

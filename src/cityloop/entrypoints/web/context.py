@@ -74,10 +74,11 @@ class Page:
     def nav(self) -> list[tuple[str, Msg]]:
         return NAV.get(self.actor.role, [])
 
-    @property
-    def work_label(self) -> Msg:
-        """What this role calls its queue (/work): the navigation's word, everywhere."""
-        return next((text for href, text in self.nav() if href == WORK[0]), WORK[1])
+    def page_label(self, path: str) -> Msg:
+        """What this role calls one of its pages (an inspector's queue is 我的任务, a
+        citizen's search 我的上报): the navigation's word, used in titles and headings too."""
+        default = {WORK[0]: WORK[1], SEARCH[0]: SEARCH[1]}.get(path, Msg(path))
+        return next((text for href, text in self.nav() if href == path), default)
 
     @property
     def home(self) -> tuple[str, Msg]:
