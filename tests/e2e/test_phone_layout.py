@@ -28,13 +28,18 @@ def _fits(page: Any) -> None:
     assert beyond == [], beyond
 
 
-def test_pages_fit_a_phone_and_the_navigation_sits_above_the_page(
-    server: Server, people: Any
-) -> None:
+def _a_case_waiting_and_the_dispatcher_on_a_phone(server: Server, people: Any) -> Any:
     flow = Flow(server.container, server.city)
     case = drive(flow, CaseState.PENDING_DISPATCH, datetime.now(UTC) - timedelta(minutes=10))
     dispatcher = people("dispatcher", **PHONE)
     dispatcher.sign_in()
+    return case, dispatcher
+
+
+def test_pages_fit_a_phone_and_the_navigation_sits_above_the_page(
+    server: Server, people: Any
+) -> None:
+    case, dispatcher = _a_case_waiting_and_the_dispatcher_on_a_phone(server, people)
     page = dispatcher.page
     nav = page.locator("nav.side").bounding_box()
     main = page.locator("main").bounding_box()
@@ -78,10 +83,7 @@ def test_the_leaders_and_the_administrators_pages_fit_a_phone(server: Server, pe
 def test_case_lists_read_as_cards_on_a_phone_and_as_tables_at_the_desk(
     server: Server, people: Any
 ) -> None:
-    flow = Flow(server.container, server.city)
-    case = drive(flow, CaseState.PENDING_DISPATCH, datetime.now(UTC) - timedelta(minutes=10))
-    phone = people("dispatcher", **PHONE)
-    phone.sign_in()
+    case, phone = _a_case_waiting_and_the_dispatcher_on_a_phone(server, people)
     phone.open("/work", "queue-cards")
     page = phone.page
     assert page.locator("table.cases thead").is_hidden()
