@@ -29,7 +29,7 @@ from cityloop.entrypoints.api.routes import (
     tasks,
 )
 from cityloop.entrypoints.api.schemas import API
-from cityloop.entrypoints.routing import add_routes
+from cityloop.entrypoints.routing import DirectRoutes, add_routes
 from cityloop.entrypoints.web.install import install as install_pages
 from cityloop.services.demo import demo_marker
 
@@ -86,6 +86,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         evaluation.router,
     ]
     add_routes(app, routers)
+    # Intake and the case actions skip FastAPI's per-request machinery (routing.py).
+    app.add_middleware(DirectRoutes, routes=app.router.routes, handlers=app.exception_handlers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def openapi() -> dict[str, Any]:

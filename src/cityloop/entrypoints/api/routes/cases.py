@@ -21,6 +21,7 @@ from cityloop.entrypoints.api import schemas as out
 from cityloop.entrypoints.api.body import read_body
 from cityloop.entrypoints.api.deps import CtxDep, write
 from cityloop.entrypoints.api.routes.geocoding import position_to_wgs84
+from cityloop.entrypoints.routing import direct
 from cityloop.services import cases as svc
 from cityloop.services.cases import NewAttachment, NewReport, Outcome
 from cityloop.services.queries import cases as q
@@ -120,6 +121,7 @@ def _body_doc(*models: type[BaseModel]) -> dict[str, Any]:
     openapi_extra=_body_doc(out.ReportIn),
     responses={200: {"description": "An idempotent repeat of an earlier report"}},
 )
+@direct
 async def create_case(
     c: CtxDep,
     request: Request,
@@ -578,6 +580,7 @@ ACTIONS: dict[Action, tuple[type[BaseModel], Callable[..., Outcome]]] = {
     "version gets 409 `case_changed`.",
     openapi_extra=_body_doc(*dict.fromkeys(model for model, _ in ACTIONS.values())),
 )
+@direct
 async def act(
     c: CtxDep,
     number: str,
