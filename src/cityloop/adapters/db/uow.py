@@ -15,6 +15,7 @@ from cityloop.adapters.db.engine import (
     write_lock,
     writer_connection,
 )
+from cityloop.adapters.db.group import Batch, WriteGroup, current_batch
 from cityloop.adapters.db.queries import SqlCaseQueries
 from cityloop.adapters.db.repositories.base_data import SqlBaseDataRepository
 from cityloop.adapters.db.repositories.cases import SqlCaseRepository
@@ -39,7 +40,9 @@ class SqlUnitOfWork:
     back. The same object can be entered again for the next transaction.
 
     On SQLite a writing unit of work holds the process's writer lock and begins with
-    ``BEGIN IMMEDIATE``; ``readonly=True`` skips both.
+    ``BEGIN IMMEDIATE``; ``readonly=True`` skips both. Inside ``group.grouped_writes`` (the
+    API's writes on the event loop) it joins the shared round of group commit instead: its
+    work runs in a savepoint, and the round commits for all its units (group.py).
     """
 
     def __init__(
@@ -66,6 +69,8 @@ class SqlUnitOfWork:
         self._lock = None if readonly else write_lock(engine)
         self._sqlite = is_sqlite(engine)
         self._shared = shares_writer(engine)
+        self._group: WriteGroup | None = None  # the round this unit joined, if it did
+        self._savepoint = False  # whether this unit's savepoint in the round is open
         # Base data (issue 4): geometry work; the long-lived geocoding and map indexes are
         # looked up when a use case needs them (most units of work never do).
         self.spatial = SPATIAL
@@ -82,6 +87,13 @@ class SqlUnitOfWork:
         if self._conn is not None:
             raise RuntimeError("unit of work already in a transaction")
         lock = self._lock
+        if lock is not None and self._shared:
+            batch = current_batch()
+            if batch is not None:
+                return self._join(batch)
+            group = WriteGroup.of(self.engine)
+            if group.owned_here():  # a round of this thread holds the lock: end it first
+                group.commit()
         if lock is not None:
             lock.acquire()
         try:
@@ -108,6 +120,16 @@ class SqlUnitOfWork:
             if lock is not None:
                 lock.release()
             raise
+        return self._bind(conn)
+
+    def _join(self, batch: Batch) -> Self:
+        group = WriteGroup.of(self.engine)
+        conn, self._driver, joined = group.join(batch.loop)
+        batch.joined(joined)
+        self._group, self._savepoint = group, True
+        return self._bind(conn)
+
+    def _bind(self, conn: Connection) -> Self:
         self._conn = conn
         self._callbacks = []
         self._committed = False
@@ -136,6 +158,10 @@ class SqlUnitOfWork:
     ) -> None:
         conn = self._conn
         self._conn = None
+        group, self._group = self._group, None
+        if group is not None:
+            self._leave(group, committed=exc_type is None and self._committed)
+            return
         try:
             if conn is not None:
                 shared = self._lock is not None and self._shared
@@ -158,6 +184,12 @@ class SqlUnitOfWork:
             for callback in callbacks:
                 callback()
 
+    def _leave(self, group: WriteGroup, *, committed: bool) -> None:
+        """End this unit's part of the round; its callbacks run after the round's COMMIT."""
+        callbacks, self._callbacks = self._callbacks, []
+        savepoint, self._savepoint = self._savepoint, False
+        group.leave(self._driver, savepoint=savepoint, callbacks=callbacks if committed else [])
+
     _committed = False
 
     @property
@@ -168,6 +200,12 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         conn = self.connection
+        if self._group is not None:
+            # The unit's work stays in the round; anything after this runs in a new savepoint.
+            self._group.release(self._driver)
+            self._group.begin_unit(self._driver)
+            self._committed = True
+            return
         if self._driver is None or conn.in_transaction():
             conn.commit()  # commits the driver's transaction too
         else:
@@ -176,6 +214,10 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         conn = self.connection
+        if self._group is not None:
+            self._group.rollback_unit(self._driver)
+            self._committed = False
+            return
         if conn.in_transaction():
             conn.rollback()
         if self._driver is not None and self._driver.in_transaction:

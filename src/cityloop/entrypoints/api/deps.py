@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from cityloop.adapters.db.group import grouped_writes
 from cityloop.bootstrap import Container
 from cityloop.domain.errors import AuthenticationError
 from cityloop.domain.roles import Actor
@@ -133,9 +134,14 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 
 async def write(container: Container, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a write through the services: inline on the event loop for SQLite (one writer at a
-    time anyway, so no thread hop and no lock convoy), in the thread pool for PostgreSQL."""
+    time anyway, so no thread hop and no lock convoy), its transactions committed together
+    with those of the other requests of the moment (group commit) and the answer held until
+    that commit; in the thread pool for PostgreSQL."""
     if container.inline_writes:
-        return fn(*args, **kwargs)
+        with grouped_writes() as batch:
+            result = fn(*args, **kwargs)
+        await batch.durable()
+        return result
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
