@@ -344,7 +344,7 @@ def main() -> int:
                     f"run {run + 1}: loop {loop.rps:7.1f} req/s {loop.cases / loop.seconds:6.1f} "
                     f"cases/s p99 {loop.pct(0.99):6.1f} ms errors {loop.errors} | baseline "
                     f"{base.rps:7.1f} req/s p99 {base.pct(0.99):6.1f} ms | "
-                    f"bare {bare.rps:7.1f} req/s",
+                    f"bare {bare.rps:7.1f} req/s | ratio {loop.rps / base.rps:.2f}",
                     flush=True,
                 )
                 for sample in loop.error_samples:
