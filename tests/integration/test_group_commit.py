@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from cityloop.adapters.db.engine import make_engine, write_lock, writer_connection
 from cityloop.adapters.db.group import CommitFailed, grouped_writes
 from cityloop.domain.case import Case, CaseState
 from cityloop.domain.errors import CaseChangedError
+from cityloop.entrypoints.api import errors
 from cityloop.entrypoints.api.deps import write
 from cityloop.services import cases as svc
 from tests.conftest import at
@@ -277,3 +280,26 @@ def test_a_writer_in_another_thread_waits_for_the_round(flow: Flow) -> None:
     run(scenario)
     assert committed_state(engine, first.id) == CaseState.DISPATCHED.value
     assert committed_state(engine, second.id) == CaseState.DISPATCHED.value
+
+
+def test_a_change_that_was_not_saved_is_answered_503_in_the_callers_language() -> None:
+    app = FastAPI()
+    errors.install(app)
+
+    @app.post("/api/v1/things")
+    async def failing() -> None:
+        raise CommitFailed("the write transaction could not commit")
+
+    client = TestClient(app)
+    zh = client.post("/api/v1/things")
+    assert zh.status_code == 503
+    assert zh.headers["retry-after"] == "1"
+    assert zh.json() == {
+        "code": "not_saved",
+        "message": "保存失败，本次操作未生效，请重试",
+        "details": {},
+    }
+    en = client.post("/api/v1/things", headers={"Accept-Language": "en"})
+    assert en.json()["message"] == (
+        "The change could not be saved and nothing of it was kept; please try again"
+    )

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cityloop.adapters.db.group import CommitFailed
 from cityloop.domain.errors import DomainError, Msg
 from cityloop.entrypoints.i18n import gettext, negotiate
 from cityloop.entrypoints.presentation import error_message
@@ -37,6 +38,7 @@ _HTTP_CODES = {
     415: ("unsupported_media_type", Msg("This content type is not accepted here")),
 }
 _FALLBACK = Msg("The request failed")
+_NOT_SAVED = Msg("The change could not be saved and nothing of it was kept; please try again")
 _INVALID_FIELDS = Msg("Some fields of the request are missing or invalid")
 
 # The field messages of a 422, by the validator's error type; a type not listed keeps the
@@ -166,6 +168,15 @@ def install(app: FastAPI) -> None:
             "validation_error",
             gettext(_INVALID_FIELDS, locale),
             {"fields": fields},
+        )
+
+    @app.exception_handler(CommitFailed)
+    async def _not_saved(request: Request, exc: CommitFailed) -> Response:
+        # The transaction the request's change joined did not commit (group commit): nothing
+        # was acknowledged, and trying again is safe.
+        page = _page_error(request, 503, lambda lang: gettext(_NOT_SAVED, lang))
+        return page or error_response(
+            503, "not_saved", gettext(_NOT_SAVED, locale_of(request)), {}, {"Retry-After": "1"}
         )
 
     @app.exception_handler(StarletteHTTPException)
