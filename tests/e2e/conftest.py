@@ -22,14 +22,13 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from cityloop.adapters.db.engine import make_engine
 from cityloop.bootstrap import Container
 from cityloop.domain.case import Case
 from cityloop.entrypoints.api.app import create_app
 from cityloop.entrypoints.api.routes.map import map_settings
 from tests.api.conftest import Api, Clock
-from tests.support.city import PASSWORD, City, build_city, centre_of
-from tests.support.containers import make_container
+from tests.support.city import PASSWORD, City, centre_of
+from tests.support.containers import sqlite_city
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CITYLOOP_CHROMIUM", "/usr/bin/chromium")
@@ -69,12 +68,7 @@ class Server:
 def server(
     sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Server]:
-    path = tmp_path / "cityloop.db"
-    shutil.copyfile(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    container = make_container(engine, tmp_path / "var")
-    city = build_city(engine)
-    container.locator.reload()
+    container, city = sqlite_city(sqlite_template, tmp_path)
     # The registration map opens on the test city's first grid.
     lon, lat = centre_of("110101001001001")
     monkeypatch.setenv("CITYLOOP_MAP_CENTRE_LON", str(lon))
@@ -100,7 +94,7 @@ def server(
     uv.should_exit = True
     thread.join(timeout=10)
     map_settings.cache_clear()
-    engine.dispose()
+    container.dispose()
 
 
 @dataclass

@@ -5,7 +5,6 @@ own changes back, and a failed COMMIT is acknowledged to nobody."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Coroutine, Iterator
@@ -18,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from cityloop.adapters.db.engine import make_engine, write_lock, writer_connection
+from cityloop.adapters.db.engine import write_lock, writer_connection
 from cityloop.adapters.db.group import CommitFailed, grouped_writes
 from cityloop.domain.case import Case, CaseState
 from cityloop.domain.errors import CaseChangedError
@@ -26,8 +25,7 @@ from cityloop.entrypoints.api import errors
 from cityloop.entrypoints.api.deps import write
 from cityloop.services import cases as svc
 from tests.conftest import at
-from tests.support.city import build_city
-from tests.support.containers import make_container
+from tests.support.containers import sqlite_city
 from tests.support.flow import Flow
 
 T0 = at("2026-11-23 10:00")
@@ -36,14 +34,9 @@ T = TypeVar("T")
 
 @pytest.fixture
 def flow(sqlite_template: Path, tmp_path: Path) -> Iterator[Flow]:
-    path = tmp_path / "cityloop.db"
-    shutil.copyfile(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    container = make_container(engine, tmp_path / "var")
-    city = build_city(engine)
-    container.locator.reload()
+    container, city = sqlite_city(sqlite_template, tmp_path)
     yield Flow(container, city)
-    engine.dispose()
+    container.dispose()
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -87,10 +80,9 @@ class Commits:
             self.count += 1
 
 
-def dispatch(flow: Flow, case: Case, *, version: int | None = None) -> Any:
-    return write(
-        flow.container,
-        svc.dispatch_case,
+def dispatch_now(flow: Flow, case: Case, *, version: int | None = None) -> svc.Outcome:
+    """Dispatch ``case`` to 城管委 as the dispatcher, in the calling context."""
+    return svc.dispatch_case(
         flow.uow,
         case.id,
         actor=flow.city.actor("dispatcher"),
@@ -98,6 +90,11 @@ def dispatch(flow: Flow, case: Case, *, version: int | None = None) -> Any:
         version=case.version if version is None else version,
         department_id=flow.city.departments["cgw"],
     )
+
+
+async def dispatch(flow: Flow, case: Case, *, version: int | None = None) -> svc.Outcome:
+    """The same through the API's write path (grouped on the event loop)."""
+    return await write(flow.container, dispatch_now, flow, case, version=version)
 
 
 def test_the_writes_of_one_moment_share_one_commit_and_are_answered_after_it(flow: Flow) -> None:
@@ -194,14 +191,7 @@ def test_after_commit_callbacks_run_once_the_round_is_committed(flow: Flow) -> N
 
     async def scenario() -> None:
         with grouped_writes() as batch:
-            svc.dispatch_case(
-                flow.uow,
-                case.id,
-                actor=flow.city.actor("dispatcher"),
-                now=T0,
-                version=case.version,
-                department_id=flow.city.departments["cgw"],
-            )
+            dispatch_now(flow, case)
             noted(flow.uow)
         assert seen == []  # the round is still open
         await batch.durable()
@@ -216,25 +206,11 @@ def test_a_write_outside_the_group_on_the_loop_commits_the_round_first(flow: Flo
 
     async def scenario() -> None:
         with grouped_writes() as batch:
-            svc.dispatch_case(
-                flow.uow,
-                first.id,
-                actor=flow.city.actor("dispatcher"),
-                now=T0,
-                version=first.version,
-                department_id=flow.city.departments["cgw"],
-            )
+            dispatch_now(flow, first)
         assert committed_state(engine, first.id) == CaseState.PENDING_DISPATCH.value
         # not in a grouped block: it must neither wait for the lock its own round holds
         # (a deadlock) nor leave the round open
-        outcome = svc.dispatch_case(
-            flow.uow,
-            second.id,
-            actor=flow.city.actor("dispatcher"),
-            now=T0,
-            version=second.version,
-            department_id=flow.city.departments["cgw"],
-        )
+        outcome = dispatch_now(flow, second)
         assert outcome.case.state is CaseState.DISPATCHED
         assert committed_state(engine, first.id) == CaseState.DISPATCHED.value
         assert committed_state(engine, second.id) == CaseState.DISPATCHED.value
@@ -249,26 +225,12 @@ def test_a_writer_in_another_thread_waits_for_the_round(flow: Flow) -> None:
     finished = threading.Event()
 
     def other_thread() -> None:
-        svc.dispatch_case(
-            flow.uow,
-            second.id,
-            actor=flow.city.actor("dispatcher"),
-            now=T0,
-            version=second.version,
-            department_id=flow.city.departments["cgw"],
-        )
+        dispatch_now(flow, second)
         finished.set()
 
     async def scenario() -> None:
         with grouped_writes() as batch:
-            svc.dispatch_case(
-                flow.uow,
-                first.id,
-                actor=flow.city.actor("dispatcher"),
-                now=T0,
-                version=first.version,
-                department_id=flow.city.departments["cgw"],
-            )
+            dispatch_now(flow, first)
         thread = threading.Thread(target=other_thread)
         thread.start()
         # the round holds the writer until the loop commits it (the loop is held here)

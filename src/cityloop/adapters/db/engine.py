@@ -88,6 +88,23 @@ def writer_connection(engine: Engine) -> Connection:
     return conn
 
 
+def begin_writer(engine: Engine) -> Connection:
+    """Begin a write transaction (``BEGIN IMMEDIATE``) on the shared writer connection; call it
+    with the database's :func:`write_lock` held.
+
+    The BEGIN goes to the driver: SQLAlchemy's transaction, if a statement through it needs
+    one, joins this one (the begin hook sees it open). A transaction left open by use outside
+    a unit of work is rolled back first, never carried on."""
+    conn = writer_connection(engine)
+    driver = conn.connection.driver_connection
+    if conn.in_transaction():
+        conn.rollback()
+    if driver.in_transaction:  # type: ignore[union-attr]
+        driver.rollback()  # type: ignore[union-attr]
+    driver.execute(_BEGIN["IMMEDIATE"])  # type: ignore[union-attr]
+    return conn
+
+
 def close_writer(engine: Engine) -> None:
     """Close the write connection (the next write transaction makes a new one)."""
     conn: Connection | None = engine.__dict__.pop(_WRITER, None)

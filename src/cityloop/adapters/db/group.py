@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from cityloop.adapters.db.engine import close_writer, write_lock, writer_connection
+from cityloop.adapters.db.engine import begin_writer, close_writer, write_lock
 
 _SAVEPOINT = "cityloop_unit"
 
@@ -79,13 +79,7 @@ class WriteGroup:
         if not self.owned_here():
             self._lock.acquire()
             try:
-                conn = writer_connection(self.engine)
-                driver = conn.connection.driver_connection
-                if conn.in_transaction():  # used outside a unit of work: never carry it on
-                    conn.rollback()
-                if driver.in_transaction:  # type: ignore[union-attr]
-                    driver.rollback()  # type: ignore[union-attr]
-                driver.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+                conn = begin_writer(self.engine)
             except BaseException:
                 self._lock.release()
                 raise

@@ -9,11 +9,11 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine
 
 from cityloop.adapters.db.engine import (
+    begin_writer,
     close_writer,
     is_sqlite,
     shares_writer,
     write_lock,
-    writer_connection,
 )
 from cityloop.adapters.db.group import Batch, WriteGroup, current_batch
 from cityloop.adapters.db.queries import SqlCaseQueries
@@ -98,16 +98,8 @@ class SqlUnitOfWork:
             lock.acquire()
         try:
             if lock is not None and self._shared:
-                conn = writer_connection(self.engine)
-                driver = conn.connection.driver_connection
-                if conn.in_transaction():  # used outside a unit of work: never carry it on
-                    conn.rollback()
-                if driver.in_transaction:  # type: ignore[union-attr]
-                    driver.rollback()  # type: ignore[union-attr]
-                # BEGIN on the driver: SQLAlchemy's transaction, if a statement through it
-                # needs one, joins this one (engine.py's begin hook sees it open).
-                driver.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
-                self._driver = driver
+                conn = begin_writer(self.engine)
+                self._driver = conn.connection.driver_connection
             else:
                 conn = self.engine.connect()
                 if self._sqlite:
