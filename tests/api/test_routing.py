@@ -73,28 +73,37 @@ async def caller(request: Request) -> str:
 
 User = Annotated[str, Depends(caller)]
 Key = Annotated[str | None, Header(alias="Idempotency-Key")]
+Trace = Annotated[str | None, Header()]  # read from the X-Trace-Id header
 
 
 def _direct_app() -> FastAPI:
     """An application with one route served directly and one the ordinary way, both alike."""
     router = APIRouter(prefix="/things")
 
-    async def answer(user: str, number: str, request: Request, key: str | None) -> JSONResponse:
+    async def answer(
+        user: str, number: str, request: Request, key: str | None, trace: str | None
+    ) -> JSONResponse:
         if number == "missing":
             raise NotFoundError("thing_not_found", "Thing {id} was not found", id=number)
         if number == "broken":
             raise RuntimeError("a bug")
         body = await request.json() if await request.body() else None
-        return JSONResponse({"user": user, "number": number, "key": key, "body": body}, 201)
+        return JSONResponse(
+            {"user": user, "number": number, "key": key, "trace": trace, "body": body}, 201
+        )
 
     @router.post("/{number}")
     @direct
-    async def fast(user: User, number: str, request: Request, key: Key = None) -> JSONResponse:
-        return await answer(user, number, request, key)
+    async def fast(
+        user: User, number: str, request: Request, key: Key = None, x_trace_id: Trace = None
+    ) -> JSONResponse:
+        return await answer(user, number, request, key, x_trace_id)
 
     @router.post("/{number}/slow")
-    async def slow(user: User, number: str, request: Request, key: Key = None) -> JSONResponse:
-        return await answer(user, number, request, key)
+    async def slow(
+        user: User, number: str, request: Request, key: Key = None, x_trace_id: Trace = None
+    ) -> JSONResponse:
+        return await answer(user, number, request, key, x_trace_id)
 
     app = FastAPI()
     errors.install(app)
@@ -111,15 +120,26 @@ def test_a_direct_route_answers_as_fastapi_does() -> None:
     assert isinstance(marked, APIRoute)
     marked.app = PlainTextResponse("FastAPI's way", status_code=599)
     client = TestClient(app, raise_server_exceptions=False)
-    headers = {"x-user": "li", "Idempotency-Key": "k1", "Accept-Language": "en"}
+    headers = {
+        "x-user": "li",
+        "Idempotency-Key": "k1",
+        "X-Trace-Id": "t-9",
+        "Accept-Language": "en",
+    }
     for suffix in ("", "/slow"):
         ok = client.post(f"/things/7{suffix}", json={"a": 1}, headers=headers)
         assert (ok.status_code, ok.json()) == (
             201,
-            {"user": "li", "number": "7", "key": "k1", "body": {"a": 1}},
+            {"user": "li", "number": "7", "key": "k1", "trace": "t-9", "body": {"a": 1}},
         )
         bare = client.post(f"/things/8{suffix}")
-        assert bare.json() == {"user": "nobody", "number": "8", "key": None, "body": None}
+        assert bare.json() == {
+            "user": "nobody",
+            "number": "8",
+            "key": None,
+            "trace": None,
+            "body": None,
+        }
         missing = client.post(f"/things/missing{suffix}", headers=headers)
         assert missing.status_code == 404
         assert missing.json() == {

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import AliasChoices, AliasPath
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
@@ -111,6 +112,8 @@ def _compile(route: APIRoute) -> _Direct:
     for field in dependant.header_params:
         if field.field_info.is_required():
             raise _unsupported(route, f"header {field.alias} is required")
+        if isinstance(field.field_info.validation_alias, AliasChoices | AliasPath):
+            raise _unsupported(route, f"header {field.alias} has alias choices")
     return _Direct(
         route=route,
         endpoint=route.endpoint,
