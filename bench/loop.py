@@ -48,11 +48,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def tiny_jpeg() -> bytes:
+def tiny_jpeg(n: int = 0) -> bytes:
+    """A small photo whose pixels differ with ``n``: every case's photo is a new file for the
+    server to store, as in the street."""
     from PIL import Image
 
+    image = Image.new("RGB", (64, 48), (120, 160, 90))
+    for bit in range(24):  # n's bits as light 8×8 blocks, one block per bit
+        if n >> bit & 1:
+            x, y = bit % 8 * 8, bit // 8 * 8
+            image.paste((240, 240, 230), (x, y, x + 8, y + 8))
     out = io.BytesIO()
-    Image.new("RGB", (64, 48), (120, 160, 90)).save(out, format="JPEG", quality=70)
+    image.save(out, format="JPEG", quality=70)
     return out.getvalue()
 
 
@@ -168,7 +175,7 @@ async def login(conn: Connection, user: str, password: str) -> str:
 
 
 async def run_loop(port: int, city: dict[str, Any], duration: float, concurrency: int) -> Result:
-    photo = tiny_jpeg()
+    photos = iter(range(1_000_000))
     setup = Connection("127.0.0.1", port)
     tokens: dict[str, str] = {}
     names = {"operator1", "shiftlead1", "dispatcher1", "dept_cgw"} | {s[2] for s in city["spots"]}
@@ -236,7 +243,7 @@ async def run_loop(port: int, city: dict[str, Any], duration: float, concurrency
                 r = await conn.multipart(
                     f"/api/v1/cases/{number}/actions/feedback",
                     {"version": v, "comment": "已清理"},
-                    [("after.jpg", photo, "image/jpeg")],
+                    [("after.jpg", tiny_jpeg(next(photos)), "image/jpeg")],
                     token=tokens["dept_cgw"],
                 )
                 v = check(r)

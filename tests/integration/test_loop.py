@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -757,3 +758,31 @@ def test_report_requires_description_and_checks_contact(flow: Flow) -> None:
     with pytest.raises(DomainError) as err:
         flow.report(t0, by="operator", source=Source.HOTLINE_12345, reporter_phone="call me")
     assert err.value.code == "phone_invalid"
+
+
+def test_files_the_transport_stored_already_are_not_written_again(flow: Flow) -> None:
+    """The API stores a photo and its thumbnail beside the event loop; the action records
+    those entries and writes nothing itself."""
+    t0 = at("2026-11-23 10:00")
+    case = flow.handling(t0)
+    files = flow.container.files
+    photo = files.store(b"\xff\xd8\xff\xe0 cleaned photo", suffix=".jpg")
+    thumb = files.store(b"\xff\xd8\xff\xe0 its thumbnail", suffix=".jpg")
+    before = sorted(p for p in files.root.rglob("*") if p.is_file())
+    ready = replace(PHOTO, stored=photo, thumbnail=b"thumb", thumbnail_stored=thumb)
+    out = flow.act(
+        svc.feedback_case,
+        case,
+        "handler_cgw",
+        t0 + timedelta(hours=1),
+        comment="已清理",
+        attachments=[ready],
+    )
+    (attachment,) = out.attachments
+    assert (attachment.path, attachment.sha256, attachment.size) == (
+        photo.path,
+        photo.sha256,
+        photo.size,
+    )
+    assert attachment.thumbnail_path == thumb.path
+    assert sorted(p for p in files.root.rglob("*") if p.is_file()) == before

@@ -65,7 +65,7 @@ from cityloop.domain.sla.stages import Stage
 from cityloop.domain.sla.status import StageStatus, stage_status, yellow_at
 from cityloop.domain.taxonomy import Category
 from cityloop.domain.workflow import Action, GuardContext, Transition
-from cityloop.services.ports import CaseNotice, DuplicateKeyError, UnitOfWork
+from cityloop.services.ports import CaseNotice, DuplicateKeyError, StoredFile, UnitOfWork
 
 CaseRef = int | str
 """A case's id, or its number (案件编号) as the API and people use it."""
@@ -83,7 +83,12 @@ _PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")
 @dataclass(frozen=True, slots=True)
 class NewAttachment:
     """A file arriving with an action, already checked (type sniffed, size, EXIF stripped)
-    by the transport; ``exif_lon``/``exif_lat`` keep the position the photo carried."""
+    by the transport; ``exif_lon``/``exif_lat`` keep the position the photo carried.
+
+    ``stored`` and ``thumbnail_stored``: the file store's entries when the transport has
+    written the files already (the API does, beside the event loop, so that no write and no
+    fsync of a photo holds up the requests of the moment); otherwise the action writes them.
+    """
 
     filename: str
     content_type: str
@@ -91,6 +96,8 @@ class NewAttachment:
     thumbnail: bytes | None = None
     exif_lon: float | None = None
     exif_lat: float | None = None
+    stored: StoredFile | None = None
+    thumbnail_stored: StoredFile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,8 +360,10 @@ def _store_attachments(
     stored = []
     for item in files:
         suffix = _suffix(item.filename)
-        blob = uow.files.store(item.data, suffix=suffix)
-        thumb = uow.files.store(item.thumbnail, suffix=".jpg") if item.thumbnail else None
+        blob = item.stored or uow.files.store(item.data, suffix=suffix)
+        thumb = item.thumbnail_stored or (
+            uow.files.store(item.thumbnail, suffix=".jpg") if item.thumbnail else None
+        )
         stored.append(
             uow.attachments.add(
                 Attachment(

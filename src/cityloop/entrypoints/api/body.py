@@ -13,10 +13,12 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from cityloop.adapters.images import process_photo
+from cityloop.adapters.images import Photo, process_photo
+from cityloop.bootstrap import Container
 from cityloop.config import Settings
 from cityloop.domain.errors import TooLargeError, UnsupportedMediaError, ValidationError
 from cityloop.services.cases import MAX_ATTACHMENTS, NewAttachment
+from cityloop.services.ports import FileStore, StoredFile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,8 +42,19 @@ def _validate(model: type[M], data: Any) -> M:
         raise RequestValidationError(exc.errors()) from exc
 
 
-async def read_photos(uploads: list[UploadFile], settings: Settings) -> list[NewAttachment]:
-    """Check, clean (EXIF position read, then stripped) and thumbnail uploaded photos."""
+def _prepare(raw: bytes, max_bytes: int, files: FileStore) -> tuple[Photo, StoredFile, StoredFile]:
+    """Clean one photo and write it and its thumbnail to the file store (in a worker thread:
+    decoding, hashing and the files' fsync stay off the event loop)."""
+    photo = process_photo(raw, max_bytes=max_bytes)
+    stored = files.store(photo.data, suffix=photo.suffix)
+    return photo, stored, files.store(photo.thumbnail, suffix=".jpg")
+
+
+async def read_photos(uploads: list[UploadFile], container: Container) -> list[NewAttachment]:
+    """Check, clean (EXIF position read, then stripped) and thumbnail uploaded photos, and
+    store them (content-addressed: a photo whose action then fails leaves a file nothing
+    points to, never an action whose file is missing)."""
+    settings = container.settings
     uploads = [u for u in uploads if u.filename or u.size]
     if len(uploads) > MAX_ATTACHMENTS:
         raise ValidationError(
@@ -54,7 +67,9 @@ async def read_photos(uploads: list[UploadFile], settings: Settings) -> list[New
     max_bytes = int(settings.max_upload_mb * 1_048_576)
     for upload in uploads:
         raw = await upload.read(max_bytes + 1)
-        photo = await run_in_threadpool(process_photo, raw, max_bytes=max_bytes)
+        photo, stored, thumbnail = await run_in_threadpool(
+            _prepare, raw, max_bytes, container.files
+        )
         stem = (upload.filename or "photo").rsplit(".", 1)[0][:150] or "photo"
         photos.append(
             NewAttachment(
@@ -64,15 +79,17 @@ async def read_photos(uploads: list[UploadFile], settings: Settings) -> list[New
                 thumbnail=photo.thumbnail,
                 exif_lon=photo.exif_lon,
                 exif_lat=photo.exif_lat,
+                stored=stored,
+                thumbnail_stored=thumbnail,
             )
         )
     return photos
 
 
 async def read_body(
-    request: Request, model: type[M], settings: Settings
+    request: Request, model: type[M], container: Container
 ) -> tuple[M, list[NewAttachment]]:
-    check_length(request, settings)
+    check_length(request, container.settings)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("", "application/json"):
         raw = await request.body()
@@ -95,7 +112,7 @@ async def read_body(
             ) from exc
         body = _validate(model, data)
         uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
-        photos = await read_photos(uploads, settings)
+        photos = await read_photos(uploads, container)
         return body, photos
     raise UnsupportedMediaError(
         "content_type_unsupported",

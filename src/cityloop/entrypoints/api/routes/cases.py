@@ -128,7 +128,7 @@ async def create_case(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     actor, when, locale, container = c.actor, c.now, c.locale, c.container
-    data, photos = await read_body(request, out.ReportIn, container.settings)
+    data, photos = await read_body(request, out.ReportIn, container)
     lon, lat = position_to_wgs84(data.lon, data.lat, data.crs)
     report = NewReport(
         source=_enum(Source, data.source, "source"),
@@ -597,7 +597,7 @@ async def act(
             svc.refuse_intake, container.uow(readonly=True), number, parsed, actor=actor
         )
     model, call = ACTIONS[parsed]
-    body, photos = await read_body(request, model, container.settings)
+    body, photos = await read_body(request, model, container)
     outcome = await write(
         container, call, container.uow(), number, body, photos, actor=actor, now=when
     )

@@ -47,7 +47,7 @@ async def complete(
     request: Request,
 ) -> JSONResponse:
     actor, when, locale, container = c.actor, c.now, c.locale, c.container
-    body, photos = await read_body(request, out.TaskAnswerIn, container.settings)
+    body, photos = await read_body(request, out.TaskAnswerIn, container)
     outcome = await write(
         container,
         svc.complete_task,

@@ -239,7 +239,7 @@ async def act(p: PageDep, request: Request, number: str, action: str) -> Respons
     call = ACTIONS[chosen][1]
     container = p.container
     try:
-        photos = await read_photos(uploads, container.settings)
+        photos = await read_photos(uploads, container)
         outcome = await write(
             container, call, container.uow(), number, body, photos, actor=p.actor, now=p.now
         )

@@ -185,7 +185,7 @@ async def register(p: PageDep, request: Request) -> Response:
             reporter_name=values["reporter_name"][:50],
             reporter_phone=values["reporter_phone"][:30],
             urgency=_enum(Urgency, values["urgency"], Msg("Urgency")),
-            attachments=await read_photos(uploads, container.settings),
+            attachments=await read_photos(uploads, container),
         )
         key = str(form.get("idempotency_key", "")) or None
         outcome = await write(
