@@ -75,6 +75,40 @@ def test_multipart_photos_are_cleaned_thumbnailed_and_locate_the_report(api: Api
     assert max(Image.open(io.BytesIO(thumb.content)).size) == 320
 
 
+def test_a_thumbnail_lost_or_cut_short_is_made_again_from_the_photo(api: Api) -> None:
+    """Thumbnails are not flushed to disk (they can be made again): after a power loss one may
+    be missing or short, and the page still shows it."""
+    lon, lat = api.city.point("110101001001001")
+    parts = _multipart(
+        {"source": "inspector", "description": "暴露垃圾", "category_code": "06010"},
+        ("现场.jpg", photo("JPEG", gps=(lon, lat)), "image/jpeg"),
+    )
+    body = api.post("/cases", "inspector1", **parts).json()
+    (attachment,) = body["attachments"]
+    files = api.container.files
+    with api.container.uow(readonly=True) as uow:
+        case = uow.cases.get_by_number(body["number"])
+        assert case is not None
+        (row,) = uow.attachments.for_case(case.id)
+    target = files.root / str(row.thumbnail_path)
+    original = target.read_bytes()
+    for damage in ("cut short", "lost"):
+        if damage == "cut short":
+            target.write_bytes(original[: len(original) // 2])
+        else:
+            target.unlink()
+        thumb = api.get(attachment["thumbnail_url"][7:], "operator")
+        assert thumb.status_code == 200, damage
+        assert thumb.headers["content-type"] == "image/jpeg"
+        assert max(Image.open(io.BytesIO(thumb.content)).size) == 320
+    # storing the same thumbnail again (the same upload) repairs a file cut short
+    target.write_bytes(original[:10])
+    assert files.read_intact(str(row.thumbnail_path)) is None
+    assert files.store(original, suffix=".jpg", durable=False).path == row.thumbnail_path
+    assert target.read_bytes() == original
+    assert files.read_intact(str(row.thumbnail_path)) == original
+
+
 def test_the_type_is_sniffed_not_trusted(api: Api) -> None:
     lon, lat = api.city.point("110101001001001")
     data = {

@@ -13,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
+from cityloop.adapters import files as files_module
 from cityloop.adapters.db.engine import make_engine
 from cityloop.adapters.db.migrate import current, downgrade, upgrade
 from cityloop.adapters.db.models import T, metadata
@@ -126,3 +127,25 @@ def test_pg_url_is_set_in_ci() -> None:
     if os.environ.get("CI", "").lower() == "true":
         assert PG_URL, "CI must point the tests at PostgreSQL"
         assert "postgresql" in BACKENDS
+
+
+def test_only_files_that_can_be_made_again_skip_the_flush(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flushed: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        flushed.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(files_module.os, "fsync", fsync)
+    store = files_module.LocalFileStore(tmp_path)
+    photo = store.store(b"a photo", suffix=".jpg")
+    assert len(flushed) == 1
+    thumb = store.store(b"its thumbnail", suffix=".jpg", durable=False)
+    assert len(flushed) == 1
+    assert store.read(photo.path) == b"a photo"
+    assert store.read_intact(thumb.path) == b"its thumbnail"
+    assert store.store(b"a photo", suffix=".jpg") == photo  # there already: nothing written
+    assert len(flushed) == 1

@@ -79,6 +79,21 @@ def exif_position(image: Image.Image) -> tuple[float, float] | None:
     return round(lon, 7), round(lat, 7)
 
 
+def _thumbnail(rgb: Image.Image) -> bytes:
+    """The JPEG thumbnail of RGB pixels (``rgb`` is shrunk in place)."""
+    rgb.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    out = io.BytesIO()
+    rgb.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def thumbnail_of(photo: bytes) -> bytes:
+    """The thumbnail of a stored (already cleaned) photo, made again when its file is lost."""
+    with Image.open(io.BytesIO(photo)) as image:
+        image.draft("RGB", (THUMB_SIDE, THUMB_SIDE))  # JPEG: decode at a fraction of the size
+        return _thumbnail(image.convert("RGB"))
+
+
 def process_photo(data: bytes, *, max_bytes: int) -> Photo:
     """Check, clean and thumbnail one uploaded photo."""
     if len(data) > max_bytes:
@@ -122,15 +137,11 @@ def process_photo(data: bytes, *, max_bytes: int) -> Photo:
     else:  # JPEG, and HEIC converted to JPEG
         rgb.save(out, format="JPEG", quality=90)
         content_type, suffix = "image/jpeg", ".jpg"
-    thumb = rgb.copy() if rgb is image else rgb  # thumbnail() works in place
-    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
-    thumb_out = io.BytesIO()
-    thumb.save(thumb_out, format="JPEG", quality=80)
     return Photo(
         data=out.getvalue(),
         content_type=content_type,
         suffix=suffix,
-        thumbnail=thumb_out.getvalue(),
+        thumbnail=_thumbnail(rgb.copy() if rgb is image else rgb),
         width=image.width,
         height=image.height,
         exif_lon=position[0] if position else None,

@@ -362,7 +362,9 @@ def _store_attachments(
         suffix = _suffix(item.filename)
         blob = item.stored or uow.files.store(item.data, suffix=suffix)
         thumb = item.thumbnail_stored or (
-            uow.files.store(item.thumbnail, suffix=".jpg") if item.thumbnail else None
+            uow.files.store(item.thumbnail, suffix=".jpg", durable=False)
+            if item.thumbnail
+            else None
         )
         stored.append(
             uow.attachments.add(

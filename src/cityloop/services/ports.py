@@ -430,9 +430,16 @@ class StoredFile:
 
 
 class FileStore(Protocol):
-    def store(self, data: bytes, *, suffix: str) -> StoredFile: ...
+    def store(self, data: bytes, *, suffix: str, durable: bool = True) -> StoredFile:
+        """Keep ``data``; ``durable=False`` for what can be made again (a thumbnail): not
+        flushed to disk, so a power loss may lose it."""
+        ...
 
     def read(self, path: str) -> bytes: ...
+
+    def read_intact(self, path: str) -> bytes | None:
+        """The file if it is there and whole, else None."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -47,7 +47,8 @@ def _prepare(raw: bytes, max_bytes: int, files: FileStore) -> tuple[Photo, Store
     decoding, hashing and the files' fsync stay off the event loop)."""
     photo = process_photo(raw, max_bytes=max_bytes)
     stored = files.store(photo.data, suffix=photo.suffix)
-    return photo, stored, files.store(photo.thumbnail, suffix=".jpg")
+    # The thumbnail can be made again from the photo: not flushed (routes/cases.py).
+    return photo, stored, files.store(photo.thumbnail, suffix=".jpg", durable=False)
 
 
 async def read_photos(uploads: list[UploadFile], container: Container) -> list[NewAttachment]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
+from cityloop.adapters.images import thumbnail_of
 from cityloop.domain.case import Source, TaskKind, Urgency
 from cityloop.domain.codes import ClassKind, Edition
 from cityloop.domain.errors import NotFoundError, ValidationError
@@ -290,8 +291,11 @@ def get_thumbnail(
     item = _attachment(container, number, attachment_id, actor, when)
     if not item.thumbnail_path:
         raise NotFoundError("thumbnail_not_found", "This file has no thumbnail")
+    data = container.files.read_intact(item.thumbnail_path)
+    if data is None:  # lost or cut short by a power loss (thumbnails are not flushed)
+        data = thumbnail_of(container.files.read(item.path))
     return Response(
-        container.files.read(item.thumbnail_path),
+        data,
         media_type="image/jpeg",
         headers={"Cache-Control": "private, max-age=86400"},
     )
