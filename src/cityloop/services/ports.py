@@ -446,7 +446,8 @@ class UnitOfWork(Protocol):
     """One transaction. ``with uow:`` begins it; leaving without ``commit()`` rolls back.
 
     ``locator`` and ``files`` ride along but are not transactional: files are written before
-    the commit, so nothing acknowledged is ever missing its file.
+    the commit, so nothing acknowledged is ever missing its file (a thumbnail, which can be
+    made again from its photo, is written but not flushed).
     """
 
     @property
