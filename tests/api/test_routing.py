@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.middleware.gzip import GZipMiddleware
 
 from cityloop.domain.errors import NotFoundError
 from cityloop.entrypoints.api import errors
 from cityloop.entrypoints.api.routes import cases as case_routes
-from cityloop.entrypoints.routing import DirectRoutes, add_routes, direct
+from cityloop.entrypoints.routing import add_routes, direct, serve_directly
 from tests.api.conftest import Api
 
 
@@ -108,7 +109,7 @@ def _direct_app() -> FastAPI:
     app = FastAPI()
     errors.install(app)
     add_routes(app, [router])
-    app.add_middleware(DirectRoutes, routes=app.router.routes, handlers=app.exception_handlers)
+    serve_directly(app)
     return app
 
 
@@ -170,9 +171,16 @@ def test_a_route_that_needs_fastapis_solver_cannot_be_marked_direct() -> None:
 
     app = FastAPI()
     add_routes(app, [router])
-    app.add_middleware(DirectRoutes, routes=app.router.routes, handlers=app.exception_handlers)
+    serve_directly(app)
     with pytest.raises(ValueError, match="/search cannot be served directly: it has query"):
         TestClient(app).post("/search?q=x")
+
+
+def test_a_middleware_of_the_application_is_refused_rather_than_bypassed() -> None:
+    app = _direct_app()
+    app.add_middleware(GZipMiddleware)
+    with pytest.raises(RuntimeError, match=r"would bypass the middleware .*GZipMiddleware"):
+        TestClient(app).post("/things/7")
 
 
 def test_intake_and_the_case_actions_are_served_directly(api: Api) -> None:

@@ -29,7 +29,7 @@ from cityloop.entrypoints.api.routes import (
     tasks,
 )
 from cityloop.entrypoints.api.schemas import API
-from cityloop.entrypoints.routing import DirectRoutes, add_routes
+from cityloop.entrypoints.routing import add_routes, serve_directly
 from cityloop.entrypoints.web.install import install as install_pages
 from cityloop.services.demo import demo_marker
 
@@ -87,7 +87,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     ]
     add_routes(app, routers)
     # Intake and the case actions skip FastAPI's per-request machinery (routing.py).
-    app.add_middleware(DirectRoutes, routes=app.router.routes, handlers=app.exception_handlers)
+    serve_directly(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def openapi() -> dict[str, Any]:
