@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -26,6 +27,9 @@ class Container:
     engine: Engine
     locator: StrTreeLocator
     files: LocalFileStore
+    # Uploaded photos are cleaned and stored in these threads (api/body.py), not in the
+    # general thread pool: one thread at a time leaves the event loop more of the interpreter.
+    photo_threads: ThreadPoolExecutor
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     sla_cache: SlaCache = field(default_factory=SlaCache)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -48,6 +52,7 @@ class Container:
         return self.settings.inline_writes and is_sqlite(self.engine)
 
     def dispose(self) -> None:
+        self.photo_threads.shutdown(wait=True)
         self.engine.dispose()
 
 
@@ -59,5 +64,11 @@ def build(settings: Settings | None = None, *, database_url: str | None = None) 
         engine=engine,
         locator=StrTreeLocator(engine),
         files=LocalFileStore(settings.attachments_dir),
+        photo_threads=photo_threads(settings),
         broker=Broker(settings.redis_url or None),
     )
+
+
+def photo_threads(settings: Settings) -> ThreadPoolExecutor:
+    """The threads that clean and store uploaded photos (started on the first photo)."""
+    return ThreadPoolExecutor(settings.photo_threads, thread_name_prefix="photos")

@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     token_ttl_hours: float = Field(default=12, gt=0, description="Bearer token lifetime")
     max_upload_mb: float = Field(default=10, gt=0, description="Largest photo accepted")
     max_request_mb: float = Field(default=60, gt=0, description="Largest request body")
+    photo_threads: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Threads that clean and store uploaded photos. One keeps the event loop's"
+        " share of the interpreter lock (each more thread took some of it: ADR 0005); more let"
+        " many large photos use more cores",
+    )
     demo: bool = Field(default=False, description="Mark pages as showing synthetic demo data")
     inline_writes: bool = Field(
         default=True,

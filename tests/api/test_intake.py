@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from typing import Any
 
+import pytest
 from PIL import Image
+from pydantic import ValidationError as PydanticValidationError
 
+from cityloop.bootstrap import photo_threads
+from cityloop.config import Settings
+from cityloop.entrypoints.api import body as api_body
 from tests.api.conftest import Api
 from tests.support.photos import photo
 
@@ -73,6 +80,43 @@ def test_multipart_photos_are_cleaned_thumbnailed_and_locate_the_report(api: Api
     thumb = api.get(first["thumbnail_url"][7:], "operator")
     assert thumb.status_code == 200
     assert max(Image.open(io.BytesIO(thumb.content)).size) == 320
+
+
+def test_photos_are_prepared_in_the_containers_photo_thread(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not on the event loop, and not in the general thread pool: in the container's photo
+    threads, of which there is one unless set otherwise (ADR 0005)."""
+    assert Settings().photo_threads == 1
+    with pytest.raises(PydanticValidationError):
+        Settings(photo_threads=0)
+    assert photo_threads(Settings(photo_threads=3))._max_workers == 3
+    seen: list[tuple[str, int]] = []
+    real = api_body._prepare
+
+    def prepare(*args: Any) -> Any:
+        seen.append((threading.current_thread().name, threading.get_ident()))
+        return real(*args)
+
+    monkeypatch.setattr(api_body, "_prepare", prepare)
+    lon, lat = api.city.point("110101001002001")
+    for n in range(2):
+        parts = _multipart(
+            {
+                "source": "inspector",
+                "description": "暴露垃圾",
+                "category_code": "06010",
+                "lon": lon,
+                "lat": lat,
+            },
+            *[(f"p{i}.jpg", photo("JPEG", size=(64 + i, 48 + n)), "image/jpeg") for i in range(3)],
+        )
+        response = api.post("/cases", "inspector1", **parts)
+        assert response.status_code == 201, response.text
+    assert len(seen) == 6
+    # The one photo thread of the container, neither the event loop nor AnyIO's pool.
+    assert {name.split("_")[0] for name, _ in seen} == {"photos"}
+    assert len({ident for _, ident in seen}) == 1
 
 
 def test_a_thumbnail_lost_or_cut_short_is_made_again_from_the_photo(api: Api) -> None:

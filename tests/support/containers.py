@@ -13,7 +13,7 @@ from cityloop.adapters.db.repositories.sla import SlaCache
 from cityloop.adapters.files import LocalFileStore
 from cityloop.adapters.geo.locator import StrTreeLocator
 from cityloop.adapters.passwords import Argon2Passwords
-from cityloop.bootstrap import Container
+from cityloop.bootstrap import Container, photo_threads
 from cityloop.config import Settings
 from tests.support.city import City, build_city
 
@@ -25,6 +25,7 @@ def make_container(engine: Engine, var_dir: Path) -> Container:
         engine=engine,
         locator=StrTreeLocator(engine),
         files=LocalFileStore(settings.attachments_dir),
+        photo_threads=photo_threads(settings),
         passwords=Argon2Passwords(fast=True),
         sla_cache=SlaCache(),
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, TypeVar
 
@@ -10,7 +11,6 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from cityloop.adapters.images import Photo, process_photo
@@ -43,8 +43,8 @@ def _validate(model: type[M], data: Any) -> M:
 
 
 def _prepare(raw: bytes, max_bytes: int, files: FileStore) -> tuple[Photo, StoredFile, StoredFile]:
-    """Clean one photo and write it and its thumbnail to the file store (in a worker thread:
-    decoding, hashing and the files' fsync stay off the event loop)."""
+    """Clean one photo and write it and its thumbnail to the file store (in the container's
+    photo threads: decoding, hashing and the files' fsync stay off the event loop)."""
     photo = process_photo(raw, max_bytes=max_bytes)
     stored = files.store(photo.data, suffix=photo.suffix)
     # The thumbnail can be made again from the photo: not flushed (routes/cases.py).
@@ -68,8 +68,8 @@ async def read_photos(uploads: list[UploadFile], container: Container) -> list[N
     max_bytes = int(settings.max_upload_mb * 1_048_576)
     for upload in uploads:
         raw = await upload.read(max_bytes + 1)
-        photo, stored, thumbnail = await run_in_threadpool(
-            _prepare, raw, max_bytes, container.files
+        photo, stored, thumbnail = await asyncio.get_running_loop().run_in_executor(
+            container.photo_threads, _prepare, raw, max_bytes, container.files
         )
         stem = (upload.filename or "photo").rsplit(".", 1)[0][:150] or "photo"
         photos.append(
