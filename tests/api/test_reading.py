@@ -118,6 +118,32 @@ def test_district_users_see_only_their_district(api: Api) -> None:
     assert api.get("/cases/2099010100001", "operator").status_code == 404
 
 
+def test_a_file_is_served_only_from_a_case_the_caller_may_see(api: Api) -> None:
+    flow = Flow(api.container, api.city)
+    first = flow.report(api.clock.now).case
+    second = flow.report(api.clock.now).case
+    (mine,) = api.get(f"/cases/{first.number}", "operator").json()["attachments"]
+    (other,) = api.get(f"/cases/{second.number}", "operator").json()["attachments"]
+    path = f"/cases/{first.number}/attachments"
+    got = api.get(f"{path}/{mine['id']}", "operator")
+    assert got.status_code == 200 and got.content == b"\xff\xd8\xff\xe0 fake jpeg before"
+    assert got.headers["content-type"] == "image/jpeg"
+
+    def refused(url: str, user: str = "operator") -> str:
+        response = api.get(url, user, headers={"Accept-Language": "en"})
+        assert response.status_code == 404, (url, response.text)
+        return str(response.json()["code"])
+
+    # another district's user never learns that the case or its files exist
+    assert refused(f"{path}/{mine['id']}", "operator_xc") == "case_not_found"
+    assert refused(f"{path}/{mine['id']}/thumbnail", "operator_xc") == "case_not_found"
+    # a file of another case, or none at all, under this case's address
+    assert refused(f"{path}/{other['id']}") == "attachment_not_found"
+    assert refused(f"{path}/999999/thumbnail") == "attachment_not_found"
+    # the test's stand-in JPEG was stored without a thumbnail
+    assert refused(f"{path}/{mine['id']}/thumbnail") == "thumbnail_not_found"
+
+
 def test_case_page_has_everything_and_masks_the_phone(api: Api) -> None:
     number = api.report(
         user="operator",

@@ -305,11 +305,29 @@ class CaseView:
     merged_into: str | None = None
 
 
+def _visible_case(uow: UnitOfWork, number: str, actor: Actor) -> Case:
+    """The case, if the caller may see it; otherwise the caller learns nothing of it (404)."""
+    case = uow.cases.get_by_number(number)
+    if case is None or not workflow.visible(case, actor):
+        raise NotFoundError("case_not_found", "Case {id} was not found", id=number)
+    return case
+
+
+def case_attachment(uow: UnitOfWork, number: str, attachment_id: int, actor: Actor) -> Attachment:
+    """One file of a case the caller may see (a page of photos asks once per photo: the case's
+    visibility and its files, not the whole view)."""
+    with uow:
+        case = _visible_case(uow, number, actor)
+        attachments = uow.attachments.for_case(case.id)
+    for item in attachments:
+        if item.id == attachment_id:
+            return item
+    raise NotFoundError("attachment_not_found", "Attachment {id} was not found", id=attachment_id)
+
+
 def case_view(uow: UnitOfWork, number: str, actor: Actor, *, now: datetime) -> CaseView:
     with uow:
-        case = uow.cases.get_by_number(number)
-        if case is None or not workflow.visible(case, actor):
-            raise NotFoundError("case_not_found", "Case {id} was not found", id=number)
+        case = _visible_case(uow, number, actor)
         events = uow.cases.events(case.id)
         tasks = uow.tasks.for_case(case.id)
         attachments = uow.attachments.for_case(case.id)

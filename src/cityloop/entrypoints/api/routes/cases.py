@@ -249,16 +249,6 @@ def get_events(
     return out.case_out(view, actor, locale).timeline
 
 
-def _attachment(
-    container: Any, number: str, attachment_id: int, actor: Actor, when: datetime
-) -> Any:
-    view = q.case_view(container.uow(readonly=True), number, actor, now=when)
-    for item in view.attachments:
-        if item.id == attachment_id:
-            return item
-    raise NotFoundError("attachment_not_found", "Attachment {id} was not found", id=attachment_id)
-
-
 @router.get(
     "/{number}/attachments/{attachment_id}", summary="Download a file", response_class=Response
 )
@@ -267,8 +257,8 @@ def get_attachment(
     number: str,
     attachment_id: int,
 ) -> Response:
-    actor, when, container = c.actor, c.now, c.container
-    item = _attachment(container, number, attachment_id, actor, when)
+    container = c.container
+    item = q.case_attachment(container.uow(readonly=True), number, attachment_id, c.actor)
     data = container.files.read(item.path)
     return Response(
         data,
@@ -287,8 +277,8 @@ def get_thumbnail(
     number: str,
     attachment_id: int,
 ) -> Response:
-    actor, when, container = c.actor, c.now, c.container
-    item = _attachment(container, number, attachment_id, actor, when)
+    container = c.container
+    item = q.case_attachment(container.uow(readonly=True), number, attachment_id, c.actor)
     if not item.thumbnail_path:
         raise NotFoundError("thumbnail_not_found", "This file has no thumbnail")
     data = container.files.read_intact(item.thumbnail_path)
